@@ -1,0 +1,78 @@
+import { createLogger } from './platform/logger.ts';
+import { loadConfig } from './platform/config.ts';
+import { systemClock } from './platform/clock.ts';
+import { openDatabase } from './platform/db.ts';
+import { migrate } from './platform/migrate.ts';
+import { verifyAuditChain } from './platform/audit.ts';
+import { isTerritoryEmpty, seedDemoCity, seedScale } from './seed/demo-city.ts';
+
+const usage = `npm run wangge -- <command>
+  migrate                       apply pending database migrations
+  seed [--demo]                 seed the demo city into an empty database
+  seed --scale city|province    generate a large territory for benchmarks (province: ~41k grids)
+  audit-verify                  check the audit log's hash chain; exit 1 if a row was changed or deleted`;
+
+const [command, ...rest] = process.argv.slice(2);
+const config = loadConfig();
+const logger = createLogger(process.env.LOG_LEVEL ?? 'warn');
+
+function option(name: string): string | undefined {
+  const index = rest.indexOf(name);
+  return index >= 0 ? rest[index + 1] : undefined;
+}
+
+async function run(): Promise<number> {
+  if (!command || command === 'help' || command === '--help') {
+    process.stdout.write(`${usage}\n`);
+    return command ? 0 : 2;
+  }
+  const db = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, logger });
+  try {
+    switch (command) {
+      case 'migrate': {
+        const result = await migrate(db);
+        process.stdout.write(`migrated: ${result.applied.length} applied, current ${result.current}\n`);
+        return 0;
+      }
+      case 'seed': {
+        await migrate(db);
+        const scale = option('--scale');
+        if (scale) {
+          if (scale !== 'city' && scale !== 'province') throw new Error('--scale must be city or province');
+          const result = await seedScale(db, { scale, now: systemClock.now(), logger });
+          process.stdout.write(`${JSON.stringify(result)}\n`);
+          return 0;
+        }
+        if (config.databaseUrl && !rest.includes('--demo')) {
+          process.stderr.write('refusing to seed demo users into DATABASE_URL without --demo\n');
+          return 2;
+        }
+        if (!(await isTerritoryEmpty(db))) {
+          process.stderr.write('the database already holds a territory; nothing seeded\n');
+          return 1;
+        }
+        process.stdout.write(`${JSON.stringify(await seedDemoCity(db, { now: systemClock.now(), logger }))}\n`);
+        return 0;
+      }
+      case 'audit-verify': {
+        const result = await verifyAuditChain(db.orm);
+        if (result.ok) process.stdout.write(`audit chain ok: ${result.checked} rows verified\n`);
+        else process.stdout.write(`audit chain BROKEN after ${result.checked} rows:\n${result.problems.map((p) => `  - ${p}`).join('\n')}\n`);
+        return result.ok ? 0 : 1;
+      }
+      default:
+        process.stderr.write(`unknown command: ${command}\n${usage}\n`);
+        return 2;
+    }
+  } finally {
+    await db.close();
+  }
+}
+
+run().then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,113 @@
+import { requireAccess, type Actor } from '../../platform/access.ts';
+import { one, rows, sql, type Executor } from '../../platform/db.ts';
+import { DomainError } from '../../platform/errors.ts';
+import { findRegion, type RegionLevel, type RegionRow } from './region.queries.ts';
+
+export interface RegionView {
+  code: string;
+  level: RegionLevel;
+  name: string;
+  parent: string | null;
+  centroid: [number, number] | null;
+  path: string;
+}
+
+const notFound = () => new DomainError('NOT_FOUND', '未找到 (not found)');
+
+/** Loads a region the actor may read, or answers 404 (out of scope looks exactly like missing). */
+export async function readableRegion(ex: Executor, actor: Actor, code: string): Promise<RegionRow> {
+  const region = await findRegion(ex, code);
+  if (!region) throw notFound();
+  requireAccess(actor, 'region.read', { regionPath: region.path });
+  return region;
+}
+
+interface RegionViewRow {
+  code: string;
+  level: RegionLevel;
+  name: string;
+  parent_code: string | null;
+  path: string;
+  lng: number | null;
+  lat: number | null;
+}
+
+function present(row: RegionViewRow): RegionView {
+  return {
+    code: row.code,
+    level: row.level,
+    name: row.name,
+    parent: row.parent_code,
+    path: row.path,
+    centroid: row.lng === null || row.lat === null ? null : [Number(row.lng), Number(row.lat)],
+  };
+}
+
+export async function getRegion(ex: Executor, actor: Actor, code: string): Promise<RegionView> {
+  await readableRegion(ex, actor, code);
+  const row = await one<RegionViewRow>(
+    ex,
+    sql`select code, level, name, parent_code, path, ST_X(centroid) as lng, ST_Y(centroid) as lat from region where code = ${code}`,
+  );
+  return present(row!);
+}
+
+export async function listChildren(ex: Executor, actor: Actor, code: string): Promise<RegionView[]> {
+  await readableRegion(ex, actor, code);
+  const list = await rows<RegionViewRow>(
+    ex,
+    sql`select code, level, name, parent_code, path, ST_X(centroid) as lng, ST_Y(centroid) as lat
+        from region where parent_code = ${code} order by code limit 1000`,
+  );
+  return list.map(present);
+}
+
+export interface RegionStats {
+  region: { code: string; level: RegionLevel; name: string };
+  /** Counts for the whole subtree. Later modules add households, people and cases beside these. */
+  counts: {
+    children: number;
+    grids: number;
+    microgrids: number;
+    workers: number;
+    users: number;
+    usersByRole: Record<string, number>;
+  };
+}
+
+export async function regionStats(ex: Executor, actor: Actor, code: string): Promise<RegionStats> {
+  const region = await findRegion(ex, code);
+  if (!region) throw notFound();
+  requireAccess(actor, 'region.stats', { regionPath: region.path });
+  const lower = `${region.path}.`;
+  const upper = `${region.path}/`;
+  const inside = (column: ReturnType<typeof sql>) => sql`(${column} = ${region.path} or (${column} >= ${lower} and ${column} < ${upper}))`;
+  const counts = await one<{ children: number; grids: number; microgrids: number }>(
+    ex,
+    sql`select
+          (select count(*)::int from region where parent_code = ${code}) as children,
+          (select count(*)::int from region where level = 'grid' and ${inside(sql`path`)}) as grids,
+          (select count(*)::int from region where level = 'microgrid' and ${inside(sql`path`)}) as microgrids`,
+  );
+  const byRole = await rows<{ role: string; users: number }>(
+    ex,
+    sql`select role, count(distinct user_id)::int as users from user_role where ${inside(sql`region_path`)} group by role order by role`,
+  );
+  const totals = await one<{ users: number; workers: number }>(
+    ex,
+    sql`select count(distinct user_id)::int as users,
+               count(distinct user_id) filter (where role in ('grid_worker', 'professional_worker'))::int as workers
+        from user_role where ${inside(sql`region_path`)}`,
+  );
+  return {
+    region: { code: region.code, level: region.level, name: region.name },
+    counts: {
+      children: counts?.children ?? 0,
+      grids: counts?.grids ?? 0,
+      microgrids: counts?.microgrids ?? 0,
+      workers: totals?.workers ?? 0,
+      users: totals?.users ?? 0,
+      usersByRole: Object.fromEntries(byRole.map((r) => [r.role, r.users])),
+    },
+  };
+}

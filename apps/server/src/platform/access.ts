@@ -1,0 +1,124 @@
+import { DomainError } from './errors.ts';
+import { sql, type SQL } from './db.ts';
+
+export const roles = [
+  'admin',
+  'centre_operator',
+  'hotline_operator',
+  'department_handler',
+  'leader',
+  'grid_leader',
+  'grid_worker',
+  'professional_worker',
+  'auxiliary',
+  'resident',
+  'auditor',
+] as const;
+export type Role = (typeof roles)[number];
+
+export const permissions = [
+  'region.read',
+  'region.stats',
+  'region.write',
+  'region.import',
+  'region.export',
+  'user.read',
+  'user.write',
+  'department.read',
+  'audit.read',
+] as const;
+export type Permission = (typeof permissions)[number];
+
+/** Permissions are data: which role may do what. Where is decided by the grant's region path. */
+export const rolePermissions: Record<Role, readonly Permission[]> = {
+  admin: permissions,
+  centre_operator: ['region.read', 'region.stats', 'region.export', 'user.read', 'department.read'],
+  hotline_operator: ['region.read', 'department.read'],
+  department_handler: ['region.read', 'department.read'],
+  leader: ['region.read', 'region.stats', 'user.read', 'department.read'],
+  grid_leader: ['region.read', 'region.stats', 'user.read'],
+  grid_worker: ['region.read', 'region.stats', 'user.read'],
+  professional_worker: ['region.read', 'region.stats'],
+  auxiliary: ['region.read'],
+  resident: ['region.read'],
+  auditor: ['audit.read', 'region.read', 'user.read'],
+};
+
+export interface RoleGrant {
+  role: Role;
+  /** Region the grant covers (its whole subtree); null only for system-wide roles (admin, auditor). */
+  regionCode: string | null;
+  regionPath: string | null;
+  departmentId: number | null;
+  specialty: string | null;
+}
+
+export interface Actor {
+  userId: number;
+  username: string;
+  displayName: string;
+  sessionId: number;
+  grants: RoleGrant[];
+}
+
+/** Something that belongs to a place. */
+export interface Scoped {
+  regionPath: string;
+}
+
+/** The plain definition: a path is inside a scope when it is the scope or below it. */
+export function isInside(scopePath: string, targetPath: string): boolean {
+  return targetPath === scopePath || targetPath.startsWith(`${scopePath}.`);
+}
+
+function grantCovers(grant: RoleGrant, target: Scoped | undefined): boolean {
+  if (grant.regionPath === null) return grant.role === 'admin' || grant.role === 'auditor';
+  return target === undefined || isInside(grant.regionPath, target.regionPath);
+}
+
+export function permissionsOf(actor: Actor): Permission[] {
+  const set = new Set<Permission>();
+  for (const grant of actor.grants) for (const p of rolePermissions[grant.role]) set.add(p);
+  return permissions.filter((p) => set.has(p));
+}
+
+/** May the actor do this (to this target)? A target outside every grant of a role with the permission: no. */
+export function can(actor: Actor, permission: Permission, target?: Scoped): boolean {
+  return actor.grants.some((grant) => rolePermissions[grant.role].includes(permission) && grantCovers(grant, target));
+}
+
+/**
+ * The one access choke point. Out of scope answers 404 (never a hint the row exists);
+ * in scope but without the permission answers 403.
+ */
+export function requireAccess(actor: Actor, permission: Permission, target?: Scoped): void {
+  if (can(actor, permission, target)) return;
+  if (target && !actor.grants.some((grant) => grantCovers(grant, target))) throw new DomainError('NOT_FOUND', '未找到 (not found)');
+  throw new DomainError('FORBIDDEN', '没有权限 (permission denied)');
+}
+
+/** Region path prefixes where the actor holds the permission; 'all' for system-wide grants. */
+export function scopePaths(actor: Actor, permission: Permission): string[] | 'all' {
+  const paths: string[] = [];
+  for (const grant of actor.grants) {
+    if (!rolePermissions[grant.role].includes(permission)) continue;
+    if (grant.regionPath === null) {
+      if (grant.role === 'admin' || grant.role === 'auditor') return 'all';
+      continue;
+    }
+    paths.push(grant.regionPath);
+  }
+  // Drop paths already covered by a shorter one.
+  return paths.filter((p, i) => !paths.some((q, j) => j !== i && q !== p && isInside(q, p)));
+}
+
+/**
+ * SQL condition "column is inside one of these paths" as index-friendly ranges:
+ * p itself, or p + '.' ≤ column < p + '/' ('/' sorts right after '.' in the C collation).
+ */
+export function insideAny(column: SQL, paths: string[] | 'all'): SQL {
+  if (paths === 'all') return sql`true`;
+  if (paths.length === 0) return sql`false`;
+  const parts = paths.map((p) => sql`(${column} = ${p} or (${column} >= ${`${p}.`} and ${column} < ${`${p}/`}))`);
+  return sql`(${sql.join(parts, sql` or `)})`;
+}

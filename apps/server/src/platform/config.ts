@@ -1,0 +1,32 @@
+import path from 'node:path';
+
+export interface Config {
+  port: number;
+  host: string;
+  /** PostgreSQL URL; when absent Wangge runs on embedded PGlite. */
+  databaseUrl: string | undefined;
+  dataDir: string;
+  logLevel: string;
+  /** Seconds a session stays valid without use. */
+  sessionIdleSeconds: number;
+  /** Request body cap in bytes. */
+  bodyLimit: number;
+  version: string;
+  secureCookies: boolean;
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const port = Number(env.PORT ?? 3000);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`PORT must be a port number, got ${env.PORT}`);
+  return {
+    port,
+    host: env.HOST ?? '0.0.0.0',
+    databaseUrl: env.DATABASE_URL || undefined,
+    dataDir: path.resolve(env.WANGGE_DATA_DIR ?? 'data'),
+    logLevel: env.LOG_LEVEL ?? 'info',
+    sessionIdleSeconds: Number(env.WANGGE_SESSION_IDLE_SECONDS ?? 8 * 3600),
+    bodyLimit: Number(env.WANGGE_BODY_LIMIT ?? 1024 * 1024),
+    version: env.npm_package_version ?? '0.1.0',
+    secureCookies: env.WANGGE_SECURE_COOKIES === '1',
+  };
+}

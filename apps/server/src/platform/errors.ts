@@ -1,0 +1,71 @@
+/** Stable error codes. One exhaustive table maps each to its HTTP status. */
+export type ErrorCode =
+  | 'VALIDATION_FAILED'
+  | 'UNAUTHENTICATED'
+  | 'FORBIDDEN'
+  | 'NOT_FOUND'
+  | 'CONFLICT'
+  | 'AUTH_INVALID_CREDENTIALS'
+  | 'AUTH_LOCKED'
+  | 'REGION_INVALID_CODE'
+  | 'REGION_INVALID_GEOMETRY'
+  | 'REGION_OUTSIDE_PARENT'
+  | 'REGION_OVERLAP'
+  | 'REGION_IMPORT_FAILED'
+  | 'GRID_NOT_FOUND'
+  | 'PAYLOAD_TOO_LARGE'
+  | 'RATE_LIMITED'
+  | 'DATABASE_UNAVAILABLE'
+  | 'INTERNAL';
+
+export function httpStatusOf(code: ErrorCode): number {
+  switch (code) {
+    case 'VALIDATION_FAILED':
+    case 'REGION_INVALID_CODE':
+    case 'REGION_INVALID_GEOMETRY':
+    case 'REGION_OUTSIDE_PARENT':
+    case 'REGION_OVERLAP':
+    case 'REGION_IMPORT_FAILED':
+      return 400;
+    case 'UNAUTHENTICATED':
+    case 'AUTH_INVALID_CREDENTIALS':
+      return 401;
+    case 'FORBIDDEN':
+      return 403;
+    case 'NOT_FOUND':
+    case 'GRID_NOT_FOUND':
+      return 404;
+    case 'CONFLICT':
+      return 409;
+    case 'PAYLOAD_TOO_LARGE':
+      return 413;
+    case 'AUTH_LOCKED':
+    case 'RATE_LIMITED':
+      return 429;
+    case 'DATABASE_UNAVAILABLE':
+      return 503;
+    case 'INTERNAL':
+      return 500;
+  }
+}
+
+export interface FieldError {
+  field: string;
+  message: string;
+}
+
+export class DomainError extends Error {
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly fields?: FieldError[],
+    readonly details?: unknown,
+  ) {
+    super(message);
+    this.name = 'DomainError';
+  }
+}
+
+export function notFound(what = 'Not found'): DomainError {
+  return new DomainError('NOT_FOUND', what);
+}

@@ -1,0 +1,10 @@
+import { PGlite } from '@electric-sql/pglite';
+import { postgis } from '@electric-sql/pglite-postgis';
+let t0 = Date.now();
+const db = await PGlite.create({ dataDir: '/tmp/pgl1', extensions: { postgis } });
+console.log('open', Date.now() - t0); t0 = Date.now();
+await db.exec('create extension if not exists postgis');
+console.log('ext', Date.now() - t0); t0 = Date.now();
+await db.query("select ST_AsText(ST_Transform(ST_SetSRID(ST_MakePoint(116,40),4326),3857))").then(r=>console.log(r.rows));
+console.log('q', Date.now() - t0);
+await db.close();
