@@ -1,10 +1,15 @@
 import type { App, AppContext } from '../../platform/http.ts';
+import { BoundaryEvents } from './region.events.ts';
+import { registerRegionGeoRoutes } from './region.geo.routes.ts';
 import { registerRegionReadRoutes } from './region.routes.ts';
+import { registerRegionWriteRoutes } from './region.write.routes.ts';
 
 export { findRegion, type RegionLevel, type RegionRow } from './region.queries.ts';
 
 /** The region module: territory, boundaries, point → grid routing, tiles. */
 export async function registerRegionModule(app: App, ctx: AppContext): Promise<void> {
+  const events = new BoundaryEvents();
   registerRegionReadRoutes(app, ctx);
-  await Promise.resolve();
+  registerRegionWriteRoutes(app, ctx, events);
+  await registerRegionGeoRoutes(app, ctx, events);
 }
