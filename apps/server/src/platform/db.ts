@@ -122,8 +122,9 @@ async function openPostgres(url: string, options: OpenOptions): Promise<Database
 
 /** Runs a query and returns its rows. Cast integers in SQL (`::int`): `pg` returns int8 as strings. */
 export async function rows<T>(executor: Executor, query: SQL): Promise<T[]> {
-  const result = (await executor.execute(query)) as unknown as { rows: T[] };
-  return result.rows;
+  const result = await executor.execute(query);
+  // Both drivers answer { rows }; drizzle's shared type leaves it unknown.
+  return (result as unknown as { rows: T[] }).rows;
 }
 
 export async function one<T>(executor: Executor, query: SQL): Promise<T | undefined> {

@@ -1,4 +1,5 @@
 import crypto from 'node:crypto';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import cookie from '@fastify/cookie';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import {
@@ -41,13 +42,7 @@ export interface AppContext {
   authenticate(token: string, request: FastifyRequest): Promise<Actor | null>;
 }
 
-export type App = FastifyInstance<
-  import('node:http').Server,
-  import('node:http').IncomingMessage,
-  import('node:http').ServerResponse,
-  Logger,
-  ZodTypeProvider
->;
+export type App = FastifyInstance<Server, IncomingMessage, ServerResponse, Logger, ZodTypeProvider>;
 
 export const sessionCookie = 'wangge_session';
 
