@@ -124,7 +124,7 @@ async function openPostgres(url: string, options: OpenOptions): Promise<Database
 export async function rows<T>(executor: Executor, query: SQL): Promise<T[]> {
   const result = await executor.execute(query);
   // Both drivers answer { rows }; drizzle's shared type leaves it unknown.
-  return (result as unknown as { rows: T[] }).rows;
+  return (result as { rows: T[] }).rows;
 }
 
 export async function one<T>(executor: Executor, query: SQL): Promise<T | undefined> {
