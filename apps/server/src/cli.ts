@@ -51,13 +51,18 @@ async function run(): Promise<number> {
           process.stderr.write('the database already holds a territory; nothing seeded\n');
           return 1;
         }
-        process.stdout.write(`${JSON.stringify(await seedDemoCity(db, { now: systemClock.now(), logger }))}\n`);
+        process.stdout.write(
+          `${JSON.stringify(await seedDemoCity(db, { now: systemClock.now(), logger }))}\n`,
+        );
         return 0;
       }
       case 'audit-verify': {
         const result = await verifyAuditChain(db.orm);
         if (result.ok) process.stdout.write(`audit chain ok: ${result.checked} rows verified\n`);
-        else process.stdout.write(`audit chain BROKEN after ${result.checked} rows:\n${result.problems.map((p) => `  - ${p}`).join('\n')}\n`);
+        else
+          process.stdout.write(
+            `audit chain BROKEN after ${result.checked} rows:\n${result.problems.map((p) => `  - ${p}`).join('\n')}\n`,
+          );
         return result.ok ? 0 : 1;
       }
       default:

@@ -51,7 +51,10 @@ beforeAll(async () => {
   exit = new Promise((resolve) => child.on('exit', (code) => resolve(code)));
   base = `http://127.0.0.1:${port}`;
   for (let i = 0; i < 240; i++) {
-    const ok = await fetch(`${base}/api/health`).then((r) => r.ok, () => false);
+    const ok = await fetch(`${base}/api/health`).then(
+      (r) => r.ok,
+      () => false,
+    );
     if (ok) break;
     if (child.exitCode !== null) throw new Error(`server exited early:\n${output}`);
     await new Promise((r) => setTimeout(r, 500));
@@ -88,7 +91,9 @@ describe('npm start', () => {
     expect(street.status).toBe(200);
     const worker = await login('demo-worker');
     expect(worker.status).toBe(200);
-    const me = (await (await fetch(`${base}/api/me`, { headers: { authorization: `Bearer ${worker.token}` } })).json()) as {
+    const me = (await (
+      await fetch(`${base}/api/me`, { headers: { authorization: `Bearer ${worker.token}` } })
+    ).json()) as {
       scope: { level: string; regionCode: string }[];
     };
     expect(me.scope).toHaveLength(1);

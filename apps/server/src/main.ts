@@ -29,7 +29,10 @@ if (mayseed && (await isTerritoryEmpty(db))) {
 
 const wangge = await createWangge({ config, db, logger, clock: systemClock, state });
 await wangge.app.listen({ port: config.port, host: config.host });
-logger.info({ port: config.port, database: db.kind, seconds: (Date.now() - started) / 1000 }, 'wangge listening');
+logger.info(
+  { port: config.port, database: db.kind, seconds: (Date.now() - started) / 1000 },
+  'wangge listening',
+);
 
 function printDemoAccounts(): void {
   const lines = demoAccounts.map((a) => `  ${a.username.padEnd(18)} ${a.zh} / ${a.en}`);

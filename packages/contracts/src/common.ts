@@ -15,4 +15,6 @@ export const PageQuerySchema = z.object({
   cursor: z.string().max(200).optional(),
 });
 
-export const RegionCodeSchema = z.string().regex(/^\d{6}(\d{3}){0,4}$/, '区域代码为 6、9、12、15 或 18 位数字 (6/9/12/15/18 digits)');
+export const RegionCodeSchema = z
+  .string()
+  .regex(/^\d{6}(\d{3}){0,4}$/, '区域代码为 6、9、12、15 或 18 位数字 (6/9/12/15/18 digits)');

@@ -47,9 +47,16 @@ export const UserSchema = z.object({
 });
 
 export const MeResponseSchema = z.object({
-  user: z.object({ id: z.number().int(), username: z.string(), displayName: z.string(), mustChangePassword: z.boolean() }),
+  user: z.object({
+    id: z.number().int(),
+    username: z.string(),
+    displayName: z.string(),
+    mustChangePassword: z.boolean(),
+  }),
   roles: z.array(GrantSchema),
-  scope: z.array(z.object({ regionCode: z.string(), regionPath: z.string(), name: z.string(), level: z.string() })),
+  scope: z.array(
+    z.object({ regionCode: z.string(), regionPath: z.string(), name: z.string(), level: z.string() }),
+  ),
   permissions: z.array(z.string()),
 });
 
@@ -76,4 +83,7 @@ export const ListUsersQuerySchema = PageQuerySchema.extend({
   role: RoleSchema.optional(),
 });
 
-export const UserListResponseSchema = z.object({ items: z.array(UserSchema), nextCursor: z.string().nullable() });
+export const UserListResponseSchema = z.object({
+  items: z.array(UserSchema),
+  nextCursor: z.string().nullable(),
+});

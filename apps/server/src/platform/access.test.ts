@@ -1,6 +1,16 @@
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { can, insideAny, permissions, requireAccess, roles, rolePermissions, scopePaths, type Actor, type RoleGrant } from './access.ts';
+import {
+  can,
+  insideAny,
+  permissions,
+  requireAccess,
+  roles,
+  rolePermissions,
+  scopePaths,
+  type Actor,
+  type RoleGrant,
+} from './access.ts';
 import { rows, sql, type Database } from './db.ts';
 import type { DomainError } from './errors.ts';
 import { testDatabase } from '../test/harness.ts';
@@ -12,12 +22,14 @@ const pathArb = fc
   .array(fc.constantFrom(...segments), { minLength: 1, maxLength: 5 })
   .map((parts) => ['230800', ...parts].join('.'));
 
-const grantArb: fc.Arbitrary<RoleGrant> = fc.record({
-  role: fc.constantFrom(...roles),
-  regionPath: fc.option(pathArb, { nil: null }),
-  departmentId: fc.constant(null),
-  specialty: fc.constant(null),
-}).map((g) => ({ ...g, regionCode: g.regionPath ? g.regionPath.split('.').at(-1)! : null }));
+const grantArb: fc.Arbitrary<RoleGrant> = fc
+  .record({
+    role: fc.constantFrom(...roles),
+    regionPath: fc.option(pathArb, { nil: null }),
+    departmentId: fc.constant(null),
+    specialty: fc.constant(null),
+  })
+  .map((g) => ({ ...g, regionCode: g.regionPath ? g.regionPath.split('.').at(-1)! : null }));
 
 const actorArb: fc.Arbitrary<Actor> = fc
   .array(grantArb, { minLength: 0, maxLength: 4 })
@@ -58,14 +70,22 @@ describe('access decision', () => {
       username: 'w',
       displayName: 'w',
       sessionId: 1,
-      grants: [{ role: 'grid_worker', regionCode: '230803001001001', regionPath: '230800.230803.001.001.001', departmentId: null, specialty: null }],
+      grants: [
+        {
+          role: 'grid_worker',
+          regionCode: '230803001001001',
+          regionPath: '230800.230803.001.001.001',
+          departmentId: null,
+          specialty: null,
+        },
+      ],
     };
-    expect(() => requireAccess(actor, 'region.read', { regionPath: '230800.230803.001.001.002' })).toThrowError(
-      expect.objectContaining({ code: 'NOT_FOUND' }) as Error,
-    );
-    expect(() => requireAccess(actor, 'user.write', { regionPath: '230800.230803.001.001.001' })).toThrowError(
-      expect.objectContaining({ code: 'FORBIDDEN' }) as Error,
-    );
+    expect(() =>
+      requireAccess(actor, 'region.read', { regionPath: '230800.230803.001.001.002' }),
+    ).toThrowError(expect.objectContaining({ code: 'NOT_FOUND' }) as Error);
+    expect(() =>
+      requireAccess(actor, 'user.write', { regionPath: '230800.230803.001.001.001' }),
+    ).toThrowError(expect.objectContaining({ code: 'FORBIDDEN' }) as Error);
   });
 });
 
@@ -77,16 +97,20 @@ describe('scope filter in SQL', () => {
 
   it('selects exactly the paths the plain definition puts inside the actor scope', async () => {
     await fc.assert(
-      fc.asyncProperty(actorArb, fc.uniqueArray(pathArb, { minLength: 1, maxLength: 30 }), async (actor, targets) => {
-        const scope = scopePaths(actor, 'region.read');
-        const inside = await rows<{ path: string }>(
-          db.orm,
-          sql`select t.path from unnest(${sql.raw(`array[${targets.map((t) => `'${t}'`).join(',')}]::text[]`)}) as t(path)
+      fc.asyncProperty(
+        actorArb,
+        fc.uniqueArray(pathArb, { minLength: 1, maxLength: 30 }),
+        async (actor, targets) => {
+          const scope = scopePaths(actor, 'region.read');
+          const inside = await rows<{ path: string }>(
+            db.orm,
+            sql`select t.path from unnest(${sql.raw(`array[${targets.map((t) => `'${t}'`).join(',')}]::text[]`)}) as t(path)
               where ${insideAny(sql`(t.path collate "C")`, scope)}`,
-        );
-        const expected = targets.filter((t) => plainCan(actor, 'region.read', t)).sort();
-        expect(inside.map((r) => r.path).sort()).toEqual(expected);
-      }),
+          );
+          const expected = targets.filter((t) => plainCan(actor, 'region.read', t)).sort();
+          expect(inside.map((r) => r.path).sort()).toEqual(expected);
+        },
+      ),
       { numRuns: 150 },
     );
   });

@@ -84,7 +84,9 @@ export function permissionsOf(actor: Actor): Permission[] {
 
 /** May the actor do this (to this target)? A target outside every grant of a role with the permission: no. */
 export function can(actor: Actor, permission: Permission, target?: Scoped): boolean {
-  return actor.grants.some((grant) => rolePermissions[grant.role].includes(permission) && grantCovers(grant, target));
+  return actor.grants.some(
+    (grant) => rolePermissions[grant.role].includes(permission) && grantCovers(grant, target),
+  );
 }
 
 /**
@@ -93,7 +95,8 @@ export function can(actor: Actor, permission: Permission, target?: Scoped): bool
  */
 export function requireAccess(actor: Actor, permission: Permission, target?: Scoped): void {
   if (can(actor, permission, target)) return;
-  if (target && !actor.grants.some((grant) => grantCovers(grant, target))) throw new DomainError('NOT_FOUND', '未找到 (not found)');
+  if (target && !actor.grants.some((grant) => grantCovers(grant, target)))
+    throw new DomainError('NOT_FOUND', '未找到 (not found)');
   throw new DomainError('FORBIDDEN', '没有权限 (permission denied)');
 }
 
@@ -119,6 +122,8 @@ export function scopePaths(actor: Actor, permission: Permission): string[] | 'al
 export function insideAny(column: SQL, paths: string[] | 'all'): SQL {
   if (paths === 'all') return sql`true`;
   if (paths.length === 0) return sql`false`;
-  const parts = paths.map((p) => sql`(${column} = ${p} or (${column} >= ${`${p}.`} and ${column} < ${`${p}/`}))`);
+  const parts = paths.map(
+    (p) => sql`(${column} = ${p} or (${column} >= ${`${p}.`} and ${column} < ${`${p}/`}))`,
+  );
   return sql`(${sql.join(parts, sql` or `)})`;
 }

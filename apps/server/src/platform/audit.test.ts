@@ -19,7 +19,20 @@ beforeAll(async () => {
 async function appendSome(count: number): Promise<void> {
   for (let i = 0; i < count; i++)
     await db.orm.transaction((tx) =>
-      appendAudit(tx, { actorId: i, actorRole: 'admin', action: 'test.did', objectType: 'thing', objectId: String(i), result: 'success', requestId: `r${i}`, detail: { n: i, z: 'a', a: true } }, new Date(Date.UTC(2026, 10, 20, 0, 0, i))),
+      appendAudit(
+        tx,
+        {
+          actorId: i,
+          actorRole: 'admin',
+          action: 'test.did',
+          objectType: 'thing',
+          objectId: String(i),
+          result: 'success',
+          requestId: `r${i}`,
+          detail: { n: i, z: 'a', a: true },
+        },
+        new Date(Date.UTC(2026, 10, 20, 0, 0, i)),
+      ),
     );
 }
 
@@ -28,7 +41,13 @@ describe('audit chain', () => {
     await appendSome(5);
     await Promise.all(
       Array.from({ length: 10 }, (_, i) =>
-        db.orm.transaction((tx) => appendAudit(tx, { actorId: 99, actorRole: null, action: 'test.parallel', result: 'success', detail: { i } }, new Date())),
+        db.orm.transaction((tx) =>
+          appendAudit(
+            tx,
+            { actorId: 99, actorRole: null, action: 'test.parallel', result: 'success', detail: { i } },
+            new Date(),
+          ),
+        ),
       ),
     );
     const result = await verifyAuditChain(db.orm);
@@ -44,7 +63,11 @@ describe('audit chain', () => {
     const before = await one<{ n: number }>(db.orm, sql`select count(*)::int as n from audit_log`);
     await expect(
       db.orm.transaction(async (tx) => {
-        await appendAudit(tx, { actorId: 1, actorRole: null, action: 'test.rollback', result: 'success' }, new Date());
+        await appendAudit(
+          tx,
+          { actorId: 1, actorRole: null, action: 'test.rollback', result: 'success' },
+          new Date(),
+        );
         throw new Error('boom');
       }),
     ).rejects.toThrow('boom');
@@ -94,7 +117,9 @@ describe('npm run wangge -- audit-verify', () => {
       reopen = () => openDatabase({ dataDir });
     }
     for (let i = 0; i < 4; i++)
-      await target.orm.transaction((tx) => appendAudit(tx, { actorId: i, actorRole: null, action: 'test.cli', result: 'success' }, new Date()));
+      await target.orm.transaction((tx) =>
+        appendAudit(tx, { actorId: i, actorRole: null, action: 'test.cli', result: 'success' }, new Date()),
+      );
     if (target !== db) await target.close();
 
     const run = promisify(execFile);

@@ -108,7 +108,8 @@ export async function verifyAuditChain(db: Executor, batchSize = 5000): Promise<
           from audit_log where id >= ${expectedId} order by id limit ${batchSize}`,
     );
     for (const row of batch) {
-      if (row.id !== expectedId) problems.push(`row ${expectedId}${row.id - 1 > expectedId ? `–${row.id - 1}` : ''} missing`);
+      if (row.id !== expectedId)
+        problems.push(`row ${expectedId}${row.id - 1 > expectedId ? `–${row.id - 1}` : ''} missing`);
       if (row.prev_hash !== prevHash) problems.push(`row ${row.id}: not linked to the row before it`);
       const recomputed = auditHash({ ...row, at: new Date(row.at) });
       if (recomputed !== row.hash) problems.push(`row ${row.id}: content does not match its hash (edited)`);
@@ -124,6 +125,8 @@ export async function verifyAuditChain(db: Executor, batchSize = 5000): Promise<
   );
   if (!head) problems.push('audit head missing');
   else if (head.last_id !== expectedId - 1 || head.last_hash !== prevHash)
-    problems.push(`chain ends at row ${expectedId - 1} but the head records row ${head.last_id} (rows deleted at the end)`);
+    problems.push(
+      `chain ends at row ${expectedId - 1} but the head records row ${head.last_id} (rows deleted at the end)`,
+    );
   return { ok: problems.length === 0, checked, problems };
 }

@@ -14,7 +14,11 @@ export type DatabaseKind = 'pglite' | 'postgres';
 
 /** Drizzle database over either driver: one code path for both. */
 export type Orm = PgDatabase<PgQueryResultHKT, Record<string, never>>;
-export type Tx = PgTransaction<PgQueryResultHKT, Record<string, never>, ExtractTablesWithRelations<Record<string, never>>>;
+export type Tx = PgTransaction<
+  PgQueryResultHKT,
+  Record<string, never>,
+  ExtractTablesWithRelations<Record<string, never>>
+>;
 /** Anything that runs queries: the database itself or an open transaction. */
 export type Executor = Orm | Tx;
 
@@ -60,7 +64,11 @@ async function openPglite(dataDir: string, options: OpenOptions): Promise<Databa
         const done = await tx.query('select 1 from schema_migration where version = $1', [version]);
         if (done.rows.length > 0) return false;
         await tx.exec(text);
-        await tx.query('insert into schema_migration (version, name, checksum) values ($1, $2, $3)', [version, name, checksum]);
+        await tx.query('insert into schema_migration (version, name, checksum) values ($1, $2, $3)', [
+          version,
+          name,
+          checksum,
+        ]);
         return true;
       });
     },
@@ -135,7 +143,15 @@ export async function one<T>(executor: Executor, query: SQL): Promise<T | undefi
 export { sql };
 export type { SQL };
 
-const unavailableCodes = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', '57P01', '57P02', '57P03']);
+const unavailableCodes = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'EPIPE',
+  'ETIMEDOUT',
+  '57P01',
+  '57P02',
+  '57P03',
+]);
 
 /** True for errors that mean the database cannot be reached right now (answer 503, retry later). */
 export function isDatabaseUnavailable(error: unknown): boolean {
@@ -167,5 +183,8 @@ export function pgErrorCode(error: unknown): string | undefined {
 }
 
 export function unavailable(): DomainError {
-  return new DomainError('DATABASE_UNAVAILABLE', '数据库暂时不可用,请稍后重试 (database unavailable, retry later)');
+  return new DomainError(
+    'DATABASE_UNAVAILABLE',
+    '数据库暂时不可用,请稍后重试 (database unavailable, retry later)',
+  );
 }

@@ -72,7 +72,9 @@ export function createHttpApp(ctx: AppContext): { app: App; routes: RegisteredRo
     requestIdHeader: false,
     genReqId: (req) => {
       const incoming = req.headers['x-request-id'];
-      return typeof incoming === 'string' && /^[A-Za-z0-9._-]{8,64}$/.test(incoming) ? incoming : crypto.randomUUID();
+      return typeof incoming === 'string' && /^[A-Za-z0-9._-]{8,64}$/.test(incoming)
+        ? incoming
+        : crypto.randomUUID();
     },
     return503OnClosing: true,
     forceCloseConnections: 'idle',
@@ -90,7 +92,10 @@ export function createHttpApp(ctx: AppContext): { app: App; routes: RegisteredRo
       if (method === 'HEAD') continue;
       const access = route.config?.access;
       routes.push({ method, url: route.url, access });
-      if (!access) throw new Error(`route ${method} ${route.url} declares no access (public, authenticated or a permission)`);
+      if (!access)
+        throw new Error(
+          `route ${method} ${route.url} declares no access (public, authenticated or a permission)`,
+        );
     }
   });
 
@@ -109,8 +114,10 @@ export function createHttpApp(ctx: AppContext): { app: App; routes: RegisteredRo
 
   app.setErrorHandler((error: unknown, request: FastifyRequest, reply: FastifyReply) => {
     const body = toErrorBody(error);
-    if (body.status >= 500 && body.code !== 'DATABASE_UNAVAILABLE') request.log.error({ err: error }, 'request failed');
-    else if (body.code === 'DATABASE_UNAVAILABLE') request.log.warn({ err: (error as Error).message }, 'database unavailable');
+    if (body.status >= 500 && body.code !== 'DATABASE_UNAVAILABLE')
+      request.log.error({ err: error }, 'request failed');
+    else if (body.code === 'DATABASE_UNAVAILABLE')
+      request.log.warn({ err: (error as Error).message }, 'database unavailable');
     void reply.status(body.status).send({
       code: body.code,
       message: body.message,
@@ -154,11 +161,19 @@ export function toErrorBody(error: unknown): ErrorBody {
     };
   }
   if (isDatabaseUnavailable(error))
-    return { status: 503, code: 'DATABASE_UNAVAILABLE', message: '数据库暂时不可用,请稍后重试 (database unavailable, retry later)' };
+    return {
+      status: 503,
+      code: 'DATABASE_UNAVAILABLE',
+      message: '数据库暂时不可用,请稍后重试 (database unavailable, retry later)',
+    };
   const fastifyError = error as { statusCode?: number; code?: string; message?: string };
   if (fastifyError.code === 'FST_ERR_CTP_BODY_TOO_LARGE')
     return { status: 413, code: 'PAYLOAD_TOO_LARGE', message: '请求体过大 (request body too large)' };
-  if (typeof fastifyError.statusCode === 'number' && fastifyError.statusCode >= 400 && fastifyError.statusCode < 500)
+  if (
+    typeof fastifyError.statusCode === 'number' &&
+    fastifyError.statusCode >= 400 &&
+    fastifyError.statusCode < 500
+  )
     return {
       status: fastifyError.statusCode,
       code: fastifyError.statusCode === 404 ? 'NOT_FOUND' : 'VALIDATION_FAILED',

@@ -4,7 +4,10 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { rows, sql, type Database } from './db.ts';
 
-export const migrationsDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../../db/migrations');
+export const migrationsDir = path.resolve(
+  path.dirname(fileURLToPath(import.meta.url)),
+  '../../../../db/migrations',
+);
 
 export interface Migration {
   version: string;
@@ -37,7 +40,10 @@ export function listMigrations(dir = migrationsDir): Migration[] {
  * Landed migrations are frozen: a changed checksum stops start-up.
  * On PostgreSQL an advisory lock keeps two starting processes from migrating at once.
  */
-export async function migrate(db: Database, dir = migrationsDir): Promise<{ applied: string[]; current: string }> {
+export async function migrate(
+  db: Database,
+  dir = migrationsDir,
+): Promise<{ applied: string[]; current: string }> {
   await db.execScript(`create table if not exists schema_migration (
     version text primary key,
     name text not null,
@@ -45,9 +51,12 @@ export async function migrate(db: Database, dir = migrationsDir): Promise<{ appl
     applied_at timestamptz not null default now()
   )`);
   const done = new Map(
-    (await rows<{ version: string; checksum: string }>(db.orm, sql`select version, checksum from schema_migration`)).map(
-      (row) => [row.version, row.checksum],
-    ),
+    (
+      await rows<{ version: string; checksum: string }>(
+        db.orm,
+        sql`select version, checksum from schema_migration`,
+      )
+    ).map((row) => [row.version, row.checksum]),
   );
   const applied: string[] = [];
   const all = listMigrations(dir);
@@ -55,7 +64,9 @@ export async function migrate(db: Database, dir = migrationsDir): Promise<{ appl
     const checksum = done.get(migration.version);
     if (checksum !== undefined) {
       if (checksum !== migration.checksum)
-        throw new Error(`migration ${migration.file} was changed after it was applied; landed migrations are frozen`);
+        throw new Error(
+          `migration ${migration.file} was changed after it was applied; landed migrations are frozen`,
+        );
       continue;
     }
     if (await db.applyMigration(migration.version, migration.name, migration.checksum, migration.text))
@@ -65,6 +76,9 @@ export async function migrate(db: Database, dir = migrationsDir): Promise<{ appl
 }
 
 export async function currentMigration(db: Database): Promise<string> {
-  const [row] = await rows<{ version: string | null }>(db.orm, sql`select max(version) as version from schema_migration`);
+  const [row] = await rows<{ version: string | null }>(
+    db.orm,
+    sql`select max(version) as version from schema_migration`,
+  );
   return row?.version ?? 'none';
 }

@@ -39,7 +39,11 @@ describe('errors at the edge', () => {
   });
 
   it('answers an unknown path with a JSON 404 and echoes a request id', async () => {
-    const response = await server.app.inject({ method: 'GET', url: '/api/nothing-here', headers: { 'x-request-id': 'req-12345678' } });
+    const response = await server.app.inject({
+      method: 'GET',
+      url: '/api/nothing-here',
+      headers: { 'x-request-id': 'req-12345678' },
+    });
     expect(response.statusCode).toBe(404);
     expect(response.json()).toEqual({ code: 'NOT_FOUND', message: '未找到 (not found)' });
     expect(response.headers['x-request-id']).toBe('req-12345678');
@@ -47,14 +51,29 @@ describe('errors at the edge', () => {
 
   it('caps page sizes with a field message', async () => {
     const admin = await makeUser(await testDatabase(), [{ role: 'admin' }]);
-    const response = await server.app.inject({ method: 'GET', url: '/api/users?limit=100000', headers: auth(admin) });
+    const response = await server.app.inject({
+      method: 'GET',
+      url: '/api/users?limit=100000',
+      headers: auth(admin),
+    });
     expect(response.statusCode).toBe(400);
-    expect(response.json()).toMatchObject({ code: 'VALIDATION_FAILED', fields: [{ field: 'querystring.limit' }] });
+    expect(response.json()).toMatchObject({
+      code: 'VALIDATION_FAILED',
+      fields: [{ field: 'querystring.limit' }],
+    });
   });
 
   it('logs neither passwords nor tokens', async () => {
-    await server.app.inject({ method: 'POST', url: '/api/auth/login', payload: { username: 'someone', password: 'secret-pass-123' } });
-    await server.app.inject({ method: 'GET', url: '/api/me', headers: { authorization: 'Bearer token-abcdef-123456' } });
+    await server.app.inject({
+      method: 'POST',
+      url: '/api/auth/login',
+      payload: { username: 'someone', password: 'secret-pass-123' },
+    });
+    await server.app.inject({
+      method: 'GET',
+      url: '/api/me',
+      headers: { authorization: 'Bearer token-abcdef-123456' },
+    });
     const logs = capturedLogs.join('');
     expect(logs.length).toBeGreaterThan(0);
     expect(logs).not.toContain('secret-pass-123');
@@ -105,7 +124,10 @@ describe.runIf(Boolean(process.env.DATABASE_URL))('PostgreSQL restart', () => {
     await resetDatabase(shared);
     const base = new URL(process.env.DATABASE_URL!);
     const { rows, sql } = await import('./db.ts');
-    const [{ name } = { name: '' }] = await rows<{ name: string }>(shared.orm, sql`select current_database() as name`);
+    const [{ name } = { name: '' }] = await rows<{ name: string }>(
+      shared.orm,
+      sql`select current_database() as name`,
+    );
     await startProxy(base);
     const viaProxy = new URL(base);
     viaProxy.host = `127.0.0.1:${proxyPort}`;
@@ -127,7 +149,11 @@ describe.runIf(Boolean(process.env.DATABASE_URL))('PostgreSQL restart', () => {
     const down = await health();
     expect(down.statusCode).toBe(503);
     expect(down.json()).toMatchObject({ status: 'unavailable', database: 'postgres' });
-    const login = await server.app.inject({ method: 'POST', url: '/api/auth/login', payload: { username: 'a', password: 'b' } });
+    const login = await server.app.inject({
+      method: 'POST',
+      url: '/api/auth/login',
+      payload: { username: 'a', password: 'b' },
+    });
     expect(login.statusCode).toBe(503);
     expect(login.json()).toMatchObject({ code: 'DATABASE_UNAVAILABLE' });
     await startProxy(new URL(process.env.DATABASE_URL!));

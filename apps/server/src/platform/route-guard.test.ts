@@ -31,15 +31,24 @@ describe('every route is guarded', () => {
     for (const route of server.routes) {
       expect(route.access, `${route.method} ${route.url}`).toBeDefined();
       if (route.access && 'public' in route.access)
-        expect(publicRoutes, `${route.method} ${route.url} is public`).toContain(`${route.method} ${route.url}`);
+        expect(publicRoutes, `${route.method} ${route.url} is public`).toContain(
+          `${route.method} ${route.url}`,
+        );
     }
   });
 
   it('answers 401 on every non-public route without a session', async () => {
     for (const route of server.routes) {
       if (route.access && 'public' in route.access) continue;
-      const url = route.url.replace(/:code/g, territory.gridA1).replace(/:id/g, '1').replace(/:[a-z]+/gi, '1');
-      const response = await server.app.inject({ method: route.method as 'GET', url, payload: route.method === 'GET' ? undefined : {} });
+      const url = route.url
+        .replace(/:code/g, territory.gridA1)
+        .replace(/:id/g, '1')
+        .replace(/:[a-z]+/gi, '1');
+      const response = await server.app.inject({
+        method: route.method as 'GET',
+        url,
+        payload: route.method === 'GET' ? undefined : {},
+      });
       expect(response.statusCode, `${route.method} ${route.url}`).toBe(401);
       expect(response.json<{ code: string }>().code).toBe('UNAUTHENTICATED');
     }
@@ -68,15 +77,28 @@ describe('scope over HTTP, for random actors and regions', () => {
 
   it('region detail and stats answer 200 exactly when the plain definition allows, else 404', async () => {
     await fc.assert(
-      fc.asyncProperty(fc.constantFrom(...scopedRoles), fc.constantFrom(...codes), fc.constantFrom(...codes), async (role, home, target) => {
-        const user = await userFor(role, home);
-        const inside = isInside(paths.get(home)!, paths.get(target)!);
-        const detail = await server.app.inject({ method: 'GET', url: `/api/regions/${target}`, headers: auth(user) });
-        expect(detail.statusCode).toBe(inside && rolePermissions[role].includes('region.read') ? 200 : 404);
-        const stats = await server.app.inject({ method: 'GET', url: `/api/regions/${target}/stats`, headers: auth(user) });
-        const statsAllowed = inside && rolePermissions[role].includes('region.stats');
-        expect(stats.statusCode).toBe(statsAllowed ? 200 : inside ? 403 : 404);
-      }),
+      fc.asyncProperty(
+        fc.constantFrom(...scopedRoles),
+        fc.constantFrom(...codes),
+        fc.constantFrom(...codes),
+        async (role, home, target) => {
+          const user = await userFor(role, home);
+          const inside = isInside(paths.get(home)!, paths.get(target)!);
+          const detail = await server.app.inject({
+            method: 'GET',
+            url: `/api/regions/${target}`,
+            headers: auth(user),
+          });
+          expect(detail.statusCode).toBe(inside && rolePermissions[role].includes('region.read') ? 200 : 404);
+          const stats = await server.app.inject({
+            method: 'GET',
+            url: `/api/regions/${target}/stats`,
+            headers: auth(user),
+          });
+          const statsAllowed = inside && rolePermissions[role].includes('region.stats');
+          expect(stats.statusCode).toBe(statsAllowed ? 200 : inside ? 403 : 404);
+        },
+      ),
       { numRuns: 120 },
     );
   });
@@ -94,7 +116,11 @@ describe('scope over HTTP, for random actors and regions', () => {
       expect(response.statusCode, url).toBe(404);
       expect(response.json()).toEqual({ code: 'NOT_FOUND', message: '未找到 (not found)' });
     }
-    const own = await server.app.inject({ method: 'GET', url: `/api/regions/${territory.gridA1}`, headers: auth(worker) });
+    const own = await server.app.inject({
+      method: 'GET',
+      url: `/api/regions/${territory.gridA1}`,
+      headers: auth(worker),
+    });
     expect(own.statusCode).toBe(200);
     expect(own.json()).toMatchObject({ code: territory.gridA1, level: 'grid', parent: territory.communityA });
     expect(own.json<{ centroid: number[] }>().centroid).toHaveLength(2);
@@ -102,12 +128,23 @@ describe('scope over HTTP, for random actors and regions', () => {
 
   it('stats count the subtree', async () => {
     const admin = await makeUser(db, [{ role: 'admin' }]);
-    const stats = await server.app.inject({ method: 'GET', url: `/api/regions/${territory.street}/stats`, headers: auth(admin) });
+    const stats = await server.app.inject({
+      method: 'GET',
+      url: `/api/regions/${territory.street}/stats`,
+      headers: auth(admin),
+    });
     expect(stats.statusCode).toBe(200);
     const body = stats.json<{ counts: { grids: number; children: number; users: number } }>();
     expect(body.counts.grids).toBe(4);
     expect(body.counts.children).toBe(2);
-    const children = await server.app.inject({ method: 'GET', url: `/api/regions/${territory.street}/children`, headers: auth(admin) });
-    expect(children.json<{ items: { code: string }[] }>().items.map((c) => c.code)).toEqual([territory.communityA, territory.communityB]);
+    const children = await server.app.inject({
+      method: 'GET',
+      url: `/api/regions/${territory.street}/children`,
+      headers: auth(admin),
+    });
+    expect(children.json<{ items: { code: string }[] }>().items.map((c) => c.code)).toEqual([
+      territory.communityA,
+      territory.communityB,
+    ]);
   });
 });

@@ -48,7 +48,9 @@ export async function resetDatabase(db: Database): Promise<void> {
           and table_name not in ('schema_migration', 'spatial_ref_sys')`,
   );
   if (tables.length > 0)
-    await db.execScript(`truncate ${tables.map((t) => `"${t.table_name}"`).join(', ')} restart identity cascade`);
+    await db.execScript(
+      `truncate ${tables.map((t) => `"${t.table_name}"`).join(', ')} restart identity cascade`,
+    );
   await db.execScript(`insert into audit_head (id, last_id, last_hash) values (1, 0, repeat('0', 64))`);
 }
 

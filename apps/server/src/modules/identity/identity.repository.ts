@@ -64,7 +64,11 @@ export interface SessionLookup {
   last_seen_at: Date;
 }
 
-export async function findLiveSession(ex: Executor, tokenHash: string, now: Date): Promise<SessionLookup | undefined> {
+export async function findLiveSession(
+  ex: Executor,
+  tokenHash: string,
+  now: Date,
+): Promise<SessionLookup | undefined> {
   return one<SessionLookup>(
     ex,
     sql`select s.id::int as session_id, s.user_id::int as user_id, s.expires_at, s.last_seen_at

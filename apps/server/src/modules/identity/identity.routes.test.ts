@@ -17,8 +17,28 @@ beforeAll(async () => {
   server = await testServer(db, { clock });
   const passwordHash = await hashPassword('demo12345');
   await db.orm.transaction(async (tx) => {
-    await insertUser(tx, { username: 'alice', displayName: '爱丽丝', password: '', passwordHash, grants: [{ role: 'grid_worker', regionCode: territory.gridA1 }] }, clock.now());
-    await insertUser(tx, { username: 'bob', displayName: 'Bob', password: '', passwordHash, grants: [{ role: 'centre_operator', regionCode: territory.street }] }, clock.now());
+    await insertUser(
+      tx,
+      {
+        username: 'alice',
+        displayName: '爱丽丝',
+        password: '',
+        passwordHash,
+        grants: [{ role: 'grid_worker', regionCode: territory.gridA1 }],
+      },
+      clock.now(),
+    );
+    await insertUser(
+      tx,
+      {
+        username: 'bob',
+        displayName: 'Bob',
+        password: '',
+        passwordHash,
+        grants: [{ role: 'centre_operator', regionCode: territory.street }],
+      },
+      clock.now(),
+    );
   });
 });
 
@@ -34,23 +54,38 @@ describe('login, sessions and /api/me', () => {
     const cookie = response.cookies.find((c) => c.name === 'wangge_session');
     expect(cookie?.httpOnly).toBe(true);
 
-    const me = await server.app.inject({ method: 'GET', url: '/api/me', headers: { authorization: `Bearer ${token}` } });
+    const me = await server.app.inject({
+      method: 'GET',
+      url: '/api/me',
+      headers: { authorization: `Bearer ${token}` },
+    });
     expect(me.statusCode).toBe(200);
-    const body = me.json<{ user: { username: string }; roles: { role: string }[]; scope: { regionCode: string }[]; permissions: string[] }>();
+    const body = me.json<{
+      user: { username: string };
+      roles: { role: string }[];
+      scope: { regionCode: string }[];
+      permissions: string[];
+    }>();
     expect(body.user.username).toBe('alice');
     expect(body.roles.map((r) => r.role)).toEqual(['grid_worker']);
     expect(body.scope.map((s) => s.regionCode)).toEqual([territory.gridA1]);
     expect(body.permissions).toContain('region.read');
     expect(body.permissions).not.toContain('user.write');
 
-    const viaCookie = await server.app.inject({ method: 'GET', url: '/api/me', cookies: { wangge_session: token } });
+    const viaCookie = await server.app.inject({
+      method: 'GET',
+      url: '/api/me',
+      cookies: { wangge_session: token },
+    });
     expect(viaCookie.statusCode).toBe(200);
   });
 
   it('logout revokes the session', async () => {
     const { token } = (await login('bob', 'demo12345')).json<{ token: string }>();
     const headers = { authorization: `Bearer ${token}` };
-    expect((await server.app.inject({ method: 'POST', url: '/api/auth/logout', headers })).statusCode).toBe(204);
+    expect((await server.app.inject({ method: 'POST', url: '/api/auth/logout', headers })).statusCode).toBe(
+      204,
+    );
     const me = await server.app.inject({ method: 'GET', url: '/api/me', headers });
     expect(me.statusCode).toBe(401);
     expect(me.json()).toMatchObject({ code: 'UNAUTHENTICATED' });
@@ -58,7 +93,11 @@ describe('login, sessions and /api/me', () => {
 
   it('answers 401 without a session and 400 with field messages for a bad body', async () => {
     expect((await server.app.inject({ method: 'GET', url: '/api/me' })).statusCode).toBe(401);
-    const bad = await server.app.inject({ method: 'POST', url: '/api/auth/login', payload: { username: '' } });
+    const bad = await server.app.inject({
+      method: 'POST',
+      url: '/api/auth/login',
+      payload: { username: '' },
+    });
     expect(bad.statusCode).toBe(400);
     const body = bad.json<{ code: string; fields: { field: string }[] }>();
     expect(body.code).toBe('VALIDATION_FAILED');
@@ -68,7 +107,8 @@ describe('login, sessions and /api/me', () => {
   it('locks an account for 15 minutes after 5 failures, the same way for a name that does not exist', async () => {
     for (const name of ['alice', 'nobody-here']) {
       const answers: string[] = [];
-      for (let i = 0; i < 5; i++) answers.push((await login(name, 'wrong-password')).json<{ code: string }>().code);
+      for (let i = 0; i < 5; i++)
+        answers.push((await login(name, 'wrong-password')).json<{ code: string }>().code);
       expect(answers.slice(0, 4)).toEqual(Array(4).fill('AUTH_INVALID_CREDENTIALS'));
       expect(answers[4]).toBe('AUTH_LOCKED');
       // Even the right password is refused while locked.
@@ -90,15 +130,31 @@ describe('login, sessions and /api/me', () => {
   it('users in another grid are not found; users in my scope are listed', async () => {
     const workerA = await makeUser(db, [{ role: 'grid_worker', regionCode: territory.gridA1 }]);
     const workerB = await makeUser(db, [{ role: 'grid_worker', regionCode: territory.gridB1 }]);
-    const other = await server.app.inject({ method: 'GET', url: `/api/users/${workerB.id}`, headers: auth(workerA) });
+    const other = await server.app.inject({
+      method: 'GET',
+      url: `/api/users/${workerB.id}`,
+      headers: auth(workerA),
+    });
     expect(other.statusCode).toBe(404);
     const operator = await makeUser(db, [{ role: 'centre_operator', regionCode: territory.street }]);
-    const seen = await server.app.inject({ method: 'GET', url: `/api/users/${workerB.id}`, headers: auth(operator) });
+    const seen = await server.app.inject({
+      method: 'GET',
+      url: `/api/users/${workerB.id}`,
+      headers: auth(operator),
+    });
     expect(seen.statusCode).toBe(200);
-    const list = await server.app.inject({ method: 'GET', url: `/api/users?region=${territory.gridA1}`, headers: auth(workerA) });
+    const list = await server.app.inject({
+      method: 'GET',
+      url: `/api/users?region=${territory.gridA1}`,
+      headers: auth(workerA),
+    });
     expect(list.statusCode).toBe(200);
     expect(list.json<{ items: { id: number }[] }>().items.map((u) => u.id)).toContain(workerA.id);
-    const outside = await server.app.inject({ method: 'GET', url: `/api/users?region=${territory.gridB1}`, headers: auth(workerA) });
+    const outside = await server.app.inject({
+      method: 'GET',
+      url: `/api/users?region=${territory.gridB1}`,
+      headers: auth(workerA),
+    });
     expect(outside.statusCode).toBe(404);
   });
 });

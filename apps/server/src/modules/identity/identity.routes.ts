@@ -12,7 +12,15 @@ import { z } from 'zod';
 import { actorOf, sessionCookie, type App, type AppContext } from '../../platform/http.ts';
 import { DomainError } from '../../platform/errors.ts';
 import { findRegion } from '../region/region.queries.ts';
-import { changePassword, createUser, describeMe, getUser, listUsers, login, logout } from './identity.service.ts';
+import {
+  changePassword,
+  createUser,
+  describeMe,
+  getUser,
+  listUsers,
+  login,
+  logout,
+} from './identity.service.ts';
 import { requireAccess } from '../../platform/access.ts';
 
 const IdParams = z.object({ id: z.coerce.number().int().positive() });
@@ -22,7 +30,10 @@ export function registerIdentityRoutes(app: App, ctx: AppContext): void {
 
   app.post(
     '/api/auth/login',
-    { config: { access: { public: true } }, schema: { body: LoginRequestSchema, response: { 200: LoginResponseSchema } } },
+    {
+      config: { access: { public: true } },
+      schema: { body: LoginRequestSchema, response: { 200: LoginResponseSchema } },
+    },
     async (request, reply) => {
       const result = await login({
         db,
@@ -88,22 +99,43 @@ export function registerIdentityRoutes(app: App, ctx: AppContext): void {
       }
       const after = request.query.cursor ? Number(request.query.cursor) : undefined;
       if (after !== undefined && !Number.isInteger(after))
-        throw new DomainError('VALIDATION_FAILED', 'cursor: invalid', [{ field: 'cursor', message: 'invalid' }]);
-      return listUsers({ db, actor, regionPath, role: request.query.role, limit: request.query.limit, after });
+        throw new DomainError('VALIDATION_FAILED', 'cursor: invalid', [
+          { field: 'cursor', message: 'invalid' },
+        ]);
+      return listUsers({
+        db,
+        actor,
+        regionPath,
+        role: request.query.role,
+        limit: request.query.limit,
+        after,
+      });
     },
   );
 
   app.get(
     '/api/users/:id',
-    { config: { access: { permission: 'user.read' } }, schema: { params: IdParams, response: { 200: UserSchema } } },
+    {
+      config: { access: { permission: 'user.read' } },
+      schema: { params: IdParams, response: { 200: UserSchema } },
+    },
     async (request) => getUser({ db, actor: actorOf(request), userId: request.params.id }),
   );
 
   app.post(
     '/api/users',
-    { config: { access: { permission: 'user.write' } }, schema: { body: CreateUserRequestSchema, response: { 201: UserSchema } } },
+    {
+      config: { access: { permission: 'user.write' } },
+      schema: { body: CreateUserRequestSchema, response: { 201: UserSchema } },
+    },
     async (request, reply) => {
-      const user = await createUser({ db, clock, actor: actorOf(request), input: request.body, meta: { requestId: request.id } });
+      const user = await createUser({
+        db,
+        clock,
+        actor: actorOf(request),
+        input: request.body,
+        meta: { requestId: request.id },
+      });
       return reply.status(201).send(user);
     },
   );

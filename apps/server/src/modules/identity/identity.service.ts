@@ -16,12 +16,7 @@ import type { Clock } from '../../platform/clock.ts';
 import { one, pgErrorCode, rows, sql, type Database, type Executor } from '../../platform/db.ts';
 import { DomainError } from '../../platform/errors.ts';
 import { findRegion } from '../region/region.queries.ts';
-import {
-  findLiveSession,
-  findUserById,
-  findUserByUsername,
-  grantsOf,
-} from './identity.repository.ts';
+import { findLiveSession, findUserById, findUserByUsername, grantsOf } from './identity.repository.ts';
 import { hashPassword, verifyAgainstDummy, verifyPassword } from './password.ts';
 
 export const lockout = { maxFailures: 5, lockMinutes: 15 } as const;
@@ -39,9 +34,13 @@ function normaliseUsername(username: string): string {
   return username.trim().toLowerCase();
 }
 
-const invalidCredentials = () => new DomainError('AUTH_INVALID_CREDENTIALS', '用户名或密码错误 (wrong user name or password)');
+const invalidCredentials = () =>
+  new DomainError('AUTH_INVALID_CREDENTIALS', '用户名或密码错误 (wrong user name or password)');
 const locked = () =>
-  new DomainError('AUTH_LOCKED', `登录失败次数过多,请 ${lockout.lockMinutes} 分钟后再试 (too many failed sign-ins; try again later)`);
+  new DomainError(
+    'AUTH_LOCKED',
+    `登录失败次数过多,请 ${lockout.lockMinutes} 分钟后再试 (too many failed sign-ins; try again later)`,
+  );
 
 /**
  * Signs a user in. Failures are counted per name typed, existing or not, so neither the error nor the lockout
@@ -64,7 +63,20 @@ export async function login(options: {
   );
   if (throttle?.locked_until && new Date(throttle.locked_until) > now) {
     await db.orm.transaction((tx) =>
-      appendAudit(tx, { actorId: null, actorRole: null, action: 'auth.login', objectType: 'account', objectId: username, result: 'denied', requestId: meta.requestId, detail: { reason: 'locked' } }, now),
+      appendAudit(
+        tx,
+        {
+          actorId: null,
+          actorRole: null,
+          action: 'auth.login',
+          objectType: 'account',
+          objectId: username,
+          result: 'denied',
+          requestId: meta.requestId,
+          detail: { reason: 'locked' },
+        },
+        now,
+      ),
     );
     throw locked();
   }
@@ -94,7 +106,16 @@ export async function login(options: {
                              where username = ${username}`);
       await appendAudit(
         tx,
-        { actorId: user?.id ?? null, actorRole: null, action: 'auth.login', objectType: 'account', objectId: username, result: 'failure', requestId: meta.requestId, detail: { locked: lockNow } },
+        {
+          actorId: user?.id ?? null,
+          actorRole: null,
+          action: 'auth.login',
+          objectType: 'account',
+          objectId: username,
+          result: 'failure',
+          requestId: meta.requestId,
+          detail: { locked: lockNow },
+        },
         now,
       );
       return lockNow;
@@ -108,16 +129,47 @@ export async function login(options: {
     await tx.execute(sql`delete from login_throttle where username = ${username}`);
     await tx.execute(sql`insert into user_session (token_hash, user_id, created_at, last_seen_at, expires_at, user_agent)
       values (${hashToken(token)}, ${userId}, ${now.toISOString()}, ${now.toISOString()}, ${expiresAt.toISOString()}, ${meta.userAgent?.slice(0, 200) ?? null})`);
-    await appendAudit(tx, { actorId: userId, actorRole: null, action: 'auth.login', objectType: 'user', objectId: String(userId), result: 'success', requestId: meta.requestId }, now);
+    await appendAudit(
+      tx,
+      {
+        actorId: userId,
+        actorRole: null,
+        action: 'auth.login',
+        objectType: 'user',
+        objectId: String(userId),
+        result: 'success',
+        requestId: meta.requestId,
+      },
+      now,
+    );
   });
   return { token, userId, expiresAt };
 }
 
-export async function logout(options: { db: Database; clock: Clock; actor: Actor; meta: RequestMeta }): Promise<void> {
+export async function logout(options: {
+  db: Database;
+  clock: Clock;
+  actor: Actor;
+  meta: RequestMeta;
+}): Promise<void> {
   const now = options.clock.now();
   await options.db.orm.transaction(async (tx) => {
-    await tx.execute(sql`update user_session set revoked_at = ${now.toISOString()} where id = ${options.actor.sessionId}`);
-    await appendAudit(tx, { actorId: options.actor.userId, actorRole: null, action: 'auth.logout', objectType: 'session', objectId: String(options.actor.sessionId), result: 'success', requestId: options.meta.requestId }, now);
+    await tx.execute(
+      sql`update user_session set revoked_at = ${now.toISOString()} where id = ${options.actor.sessionId}`,
+    );
+    await appendAudit(
+      tx,
+      {
+        actorId: options.actor.userId,
+        actorRole: null,
+        action: 'auth.logout',
+        objectType: 'session',
+        objectId: String(options.actor.sessionId),
+        result: 'success',
+        requestId: options.meta.requestId,
+      },
+      now,
+    );
   });
 }
 
@@ -140,7 +192,13 @@ export async function authenticate(options: {
   const user = await findUserById(options.db.orm, session.user_id);
   if (!user) return null;
   const grants = (await grantsOf(options.db.orm, [user.id])).get(user.id) ?? [];
-  return { userId: user.id, username: user.username, displayName: user.display_name, sessionId: session.session_id, grants };
+  return {
+    userId: user.id,
+    username: user.username,
+    displayName: user.display_name,
+    sessionId: session.session_id,
+    grants,
+  };
 }
 
 export async function changePassword(options: {
@@ -164,7 +222,19 @@ export async function changePassword(options: {
     // Other sessions of this user end: a changed password must lock out whoever knew the old one.
     await tx.execute(sql`update user_session set revoked_at = ${now.toISOString()}
                          where user_id = ${user.id} and id <> ${options.actor.sessionId} and revoked_at is null`);
-    await appendAudit(tx, { actorId: user.id, actorRole: null, action: 'user.password_changed', objectType: 'user', objectId: String(user.id), result: 'success', requestId: options.meta.requestId }, now);
+    await appendAudit(
+      tx,
+      {
+        actorId: user.id,
+        actorRole: null,
+        action: 'user.password_changed',
+        objectType: 'user',
+        objectId: String(user.id),
+        result: 'success',
+        requestId: options.meta.requestId,
+      },
+      now,
+    );
   });
 }
 
@@ -207,7 +277,9 @@ export async function insertUser(
     );
   } catch (error) {
     if (pgErrorCode(error) === '23505')
-      throw new DomainError('CONFLICT', '用户名已存在 (user name taken)', [{ field: 'username', message: 'taken' }]);
+      throw new DomainError('CONFLICT', '用户名已存在 (user name taken)', [
+        { field: 'username', message: 'taken' },
+      ]);
     throw error;
   }
   const id = row!.id;
@@ -219,9 +291,11 @@ export async function insertUser(
     } else {
       const region = grant.regionCode ? await findRegion(tx, grant.regionCode) : undefined;
       if (!region)
-        throw new DomainError('VALIDATION_FAILED', `grants.${index}.regionCode: 区域不存在 (unknown region)`, [
-          { field: `grants.${index}.regionCode`, message: 'unknown region' },
-        ]);
+        throw new DomainError(
+          'VALIDATION_FAILED',
+          `grants.${index}.regionCode: 区域不存在 (unknown region)`,
+          [{ field: `grants.${index}.regionCode`, message: 'unknown region' }],
+        );
       regionPath = region.path;
       regionCode = region.code;
     }
@@ -248,7 +322,19 @@ export async function createUser(options: {
     for (const grant of created)
       if (!can(actor, 'user.write', grant.regionPath ? { regionPath: grant.regionPath } : undefined))
         throw new DomainError('NOT_FOUND', '未找到 (not found)');
-    await appendAudit(tx, { actorId: actor.userId, actorRole: 'admin', action: 'user.created', objectType: 'user', objectId: String(newId), result: 'success', requestId: options.meta.requestId }, now);
+    await appendAudit(
+      tx,
+      {
+        actorId: actor.userId,
+        actorRole: 'admin',
+        action: 'user.created',
+        objectType: 'user',
+        objectId: String(newId),
+        result: 'success',
+        requestId: options.meta.requestId,
+      },
+      now,
+    );
     return newId;
   });
   return getUser({ db: options.db, actor, userId: id });
@@ -372,7 +458,12 @@ export async function describeMe(options: { db: Database; actor: Actor }): Promi
       level: view.regionLevel ?? '',
     }));
   return {
-    user: { id: user.id, username: user.username, displayName: user.display_name, mustChangePassword: user.must_change_password },
+    user: {
+      id: user.id,
+      username: user.username,
+      displayName: user.display_name,
+      mustChangePassword: user.must_change_password,
+    },
     roles,
     scope,
     permissions: permissionsOf(actor),
