@@ -138,5 +138,5 @@ describe('npm run wangge -- audit-verify', () => {
     );
     expect(broken.code).toBe(1);
     expect(broken.stdout).toContain('row 2: content does not match its hash');
-  });
+  }, 240_000);
 });

@@ -13,6 +13,10 @@ export const demoAccounts = [
   { username: 'demo-gridleader', zh: '网格长', en: 'grid leader (grids of the first community)' },
   { username: 'demo-worker', zh: '专职网格员', en: 'grid worker, a grid in the first community' },
   { username: 'demo-worker2', zh: '专职网格员', en: 'grid worker, a grid in a community of another street' },
-  { username: 'demo-pro-env', zh: '专业网格员(生态环境)', en: 'professional worker, environment, several grids' },
+  {
+    username: 'demo-pro-env',
+    zh: '专业网格员(生态环境)',
+    en: 'professional worker, environment, several grids',
+  },
   { username: 'demo-resident', zh: '居民', en: 'resident' },
 ] as const;
