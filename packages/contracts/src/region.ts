@@ -26,7 +26,10 @@ export const GeoJsonMultiPolygonSchema = z.object({
   coordinates: z.array(z.array(z.array(PositionSchema))),
 });
 /** A boundary: GeoJSON Polygon or MultiPolygon in WGS-84 longitude/latitude (not GCJ-02). */
-export const AreaGeometrySchema = z.discriminatedUnion('type', [GeoJsonPolygonSchema, GeoJsonMultiPolygonSchema]);
+export const AreaGeometrySchema = z.discriminatedUnion('type', [
+  GeoJsonPolygonSchema,
+  GeoJsonMultiPolygonSchema,
+]);
 export type AreaGeometryValue = z.infer<typeof AreaGeometrySchema>;
 
 const RegionNameSchema = z.string().trim().min(1, '请输入名称 (required)').max(regionLimits.nameMaxLength);

@@ -21,7 +21,14 @@ export const provincePrefixes: ReadonlySet<string> = new Set(
   ].flatMap(([from, to]) => Array.from({ length: to! - from! + 1 }, (_, i) => String(from! + i))),
 );
 
-export const regionLevels: readonly RegionLevel[] = ['city', 'district', 'street', 'community', 'grid', 'microgrid'];
+export const regionLevels: readonly RegionLevel[] = [
+  'city',
+  'district',
+  'street',
+  'community',
+  'grid',
+  'microgrid',
+];
 
 /** The level a region's parent must have (null: a city has no parent). */
 export const parentLevelOf: Record<RegionLevel, RegionLevel | null> = {
@@ -87,7 +94,10 @@ export function regionCodeProblems(input: RegionCodeInput): FieldError[] {
   const problems: FieldError[] = [];
   const length = codeLengthOf[level];
   if (!new RegExp(`^\\d{${length}}$`).test(code)) {
-    problems.push({ field: 'code', message: `${levelNames[level]}代码应为 ${length} 位数字 (must be ${length} digits)` });
+    problems.push({
+      field: 'code',
+      message: `${levelNames[level]}代码应为 ${length} 位数字 (must be ${length} digits)`,
+    });
     return problems;
   }
   if (!provincePrefixes.has(code.slice(0, 2)))
@@ -102,9 +112,15 @@ export function regionCodeProblems(input: RegionCodeInput): FieldError[] {
       problems.push({ field: 'code', message: '市级代码应以 00 结尾 (a city code ends in 00)' });
   } else if (level === 'district') {
     if (code.slice(4) === '00')
-      problems.push({ field: 'code', message: '区县代码不能以 00 结尾 (a district code must not end in 00)' });
+      problems.push({
+        field: 'code',
+        message: '区县代码不能以 00 结尾 (a district code must not end in 00)',
+      });
   } else if (code.slice(-3) === '000') {
-    problems.push({ field: 'code', message: `${levelNames[level]}序号不能为 000 (sequence must not be 000)` });
+    problems.push({
+      field: 'code',
+      message: `${levelNames[level]}序号不能为 000 (sequence must not be 000)`,
+    });
   }
 
   const wantParentLevel = parentLevelOf[level];
