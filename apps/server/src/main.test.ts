@@ -106,7 +106,8 @@ describe('npm start', () => {
   });
 
   it('drains in-flight requests on SIGTERM and exits 0', async () => {
-    const incoming = () => output.split('\n').filter((line) => line.includes('"msg":"incoming request"')).length;
+    const incoming = () =>
+      output.split('\n').filter((line) => line.includes('"msg":"incoming request"')).length;
     const before = incoming();
     // A request whose body is still arriving when the signal comes: deterministically in flight.
     const body = JSON.stringify({ username: 'demo-leader', password: 'demo12345' });

@@ -11,5 +11,8 @@ export interface RegionRow {
 }
 
 export async function findRegion(ex: Executor, code: string): Promise<RegionRow | undefined> {
-  return one<RegionRow>(ex, sql`select code, level, name, parent_code, path from region where code = ${code}`);
+  return one<RegionRow>(
+    ex,
+    sql`select code, level, name, parent_code, path from region where code = ${code}`,
+  );
 }

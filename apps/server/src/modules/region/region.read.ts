@@ -81,7 +81,8 @@ export async function regionStats(ex: Executor, actor: Actor, code: string): Pro
   requireAccess(actor, 'region.stats', { regionPath: region.path });
   const lower = `${region.path}.`;
   const upper = `${region.path}/`;
-  const inside = (column: ReturnType<typeof sql>) => sql`(${column} = ${region.path} or (${column} >= ${lower} and ${column} < ${upper}))`;
+  const inside = (column: ReturnType<typeof sql>) =>
+    sql`(${column} = ${region.path} or (${column} >= ${lower} and ${column} < ${upper}))`;
   const counts = await one<{ children: number; grids: number; microgrids: number }>(
     ex,
     sql`select

@@ -7,8 +7,10 @@ const CodeParams = z.object({ code: RegionCodeSchema });
 
 export function registerRegionReadRoutes(app: App, ctx: AppContext): void {
   const { db } = ctx;
-  app.get('/api/regions/:code', { config: { access: { permission: 'region.read' } }, schema: { params: CodeParams } }, async (request) =>
-    getRegion(db.orm, actorOf(request), request.params.code),
+  app.get(
+    '/api/regions/:code',
+    { config: { access: { permission: 'region.read' } }, schema: { params: CodeParams } },
+    async (request) => getRegion(db.orm, actorOf(request), request.params.code),
   );
   app.get(
     '/api/regions/:code/children',

@@ -33,10 +33,16 @@ export function pathSegment(level: RegionLevel, code: string): string {
 export async function insertRegion(ex: Executor, input: RegionInsert): Promise<{ path: string }> {
   let path = pathSegment(input.level, input.code);
   if (input.parentCode) {
-    const parent = await one<{ path: string }>(ex, sql`select path from region where code = ${input.parentCode}`);
-    if (!parent) throw new DomainError('VALIDATION_FAILED', `parent: 上级区域不存在 (unknown parent ${input.parentCode})`, [
-      { field: 'parent', message: 'unknown region' },
-    ]);
+    const parent = await one<{ path: string }>(
+      ex,
+      sql`select path from region where code = ${input.parentCode}`,
+    );
+    if (!parent)
+      throw new DomainError(
+        'VALIDATION_FAILED',
+        `parent: 上级区域不存在 (unknown parent ${input.parentCode})`,
+        [{ field: 'parent', message: 'unknown region' }],
+      );
     path = `${parent.path}.${path}`;
   }
   const geojson = input.geometry ? JSON.stringify(input.geometry) : null;
