@@ -7,6 +7,10 @@ import { createHttpApp, type App, type AppContext, type RegisteredRoute } from '
 import { currentMigration } from './platform/migrate.ts';
 import { authenticate, registerIdentityRoutes } from './modules/identity/index.ts';
 import { registerRegionModule } from './modules/region/index.ts';
+import { registerCalendarRoutes } from './modules/calendar/index.ts';
+import { registerTaxonomyRoutes } from './modules/taxonomy/index.ts';
+import { registerCaseModule } from './modules/case/index.ts';
+import { registerAssessmentRoutes } from './modules/assessment/index.ts';
 
 export interface Wangge {
   app: App;
@@ -61,7 +65,11 @@ export async function createWangge(options: {
   );
 
   registerIdentityRoutes(app, ctx);
-  await registerRegionModule(app, ctx);
+  const { router } = await registerRegionModule(app, ctx);
+  registerCalendarRoutes(app, ctx);
+  registerTaxonomyRoutes(app, ctx);
+  registerCaseModule(app, ctx, { router });
+  registerAssessmentRoutes(app, ctx);
   await app.ready();
   return { app, routes, ctx };
 }
