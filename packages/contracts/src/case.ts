@@ -44,3 +44,4 @@ export const SupervisionSchema = z.enum(supervisionValues);
 /** Command levels that can own a case, lowest first (小事一格解决、大事全网联动). */
 export const caseLevelValues = ['grid', 'community', 'street', 'district', 'city'] as const;
 export const CaseLevelSchema = z.enum(caseLevelValues);
+export type CaseLevel = z.infer<typeof CaseLevelSchema>;
