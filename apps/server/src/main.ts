@@ -4,17 +4,30 @@ import { systemClock } from './platform/clock.ts';
 import { openDatabase } from './platform/db.ts';
 import { migrate } from './platform/migrate.ts';
 import { createWangge, type ServerState } from './server.ts';
+import { startJobs } from './platform/jobs.ts';
+import { processOutbox } from './modules/case/index.ts';
+import { scanDeadlines } from './modules/case/case.scanner.ts';
+import { ensureDefaultCalendar } from './modules/calendar/index.ts';
+import { ensureDefaultTaxonomy } from './modules/taxonomy/index.ts';
 import { demoAccounts, demoPassword } from './seed/demo-accounts.ts';
 import { isTerritoryEmpty, seedDemoCity } from './seed/demo-city.ts';
 
 const started = Date.now();
 const config = loadConfig();
 const logger = createLogger(config.logLevel);
-const args = new Set(process.argv.slice(2));
+const argv = process.argv.slice(2);
+const args = new Set(argv);
+// --role api: HTTP only; --role worker: background jobs only; default: both in one process.
+const role = argv[argv.indexOf('--role') + 1] ?? 'all';
+if (args.has('--role') && !['api', 'worker', 'all'].includes(role))
+  throw new Error('--role must be api, worker or all');
 
 const db = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, logger });
 const { applied, current } = await migrate(db);
 logger.info({ database: db.kind, applied: applied.length, migration: current }, 'database ready');
+// Reference data every installation needs: the holiday calendar and the default case taxonomy (only where absent).
+await ensureDefaultCalendar(db.orm);
+await ensureDefaultTaxonomy(db.orm);
 
 const state: ServerState = { seeding: false };
 // Demo users are never put into a real PostgreSQL database unless asked for with --demo.
@@ -27,12 +40,27 @@ if (mayseed && (await isTerritoryEmpty(db))) {
   printDemoAccounts();
 }
 
-const wangge = await createWangge({ config, db, logger, clock: systemClock, state });
-await wangge.app.listen({ port: config.port, host: config.host });
-logger.info(
-  { port: config.port, database: db.kind, seconds: (Date.now() - started) / 1000 },
-  'wangge listening',
-);
+const wangge =
+  role === 'worker' ? undefined : await createWangge({ config, db, logger, clock: systemClock, state });
+if (wangge) {
+  await wangge.app.listen({ port: config.port, host: config.host });
+  logger.info(
+    { port: config.port, database: db.kind, seconds: (Date.now() - started) / 1000 },
+    'wangge listening',
+  );
+}
+const jobs =
+  role === 'api'
+    ? undefined
+    : startJobs({
+        logger,
+        jobs: [
+          // After-commit work: notifications to the next owner of a case.
+          { name: 'case-notifications', everyMs: 2000, run: () => processOutbox({ db, clock: systemClock }) },
+          // Deadlines: overdue marks, auto-escalation of unaccepted dispatches, yellow/red cards. Idempotent.
+          { name: 'case-deadlines', everyMs: 60_000, run: () => scanDeadlines({ db, clock: systemClock }) },
+        ],
+      });
 
 function printDemoAccounts(): void {
   const lines = demoAccounts.map((a) => `  ${a.username.padEnd(18)} ${a.zh} / ${a.en}`);
@@ -50,7 +78,8 @@ async function shutdown(signal: string): Promise<void> {
   }, 20_000);
   timer.unref();
   try {
-    await wangge.app.close();
+    await wangge?.app.close();
+    await jobs?.stop();
     await db.close();
     logger.info('stopped');
     process.exit(0);

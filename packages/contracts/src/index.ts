@@ -2,3 +2,8 @@ export * from './common.ts';
 export * from './identity.ts';
 export * from './region.ts';
 export * from './case.ts';
+export * from './kpi.ts';
+export * from './case-intake.ts';
+export * from './case-actions.ts';
+export * from './taxonomy.ts';
+export * from './calendar.ts';

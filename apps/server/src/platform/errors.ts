@@ -16,7 +16,15 @@ export type ErrorCode =
   | 'PAYLOAD_TOO_LARGE'
   | 'RATE_LIMITED'
   | 'DATABASE_UNAVAILABLE'
-  | 'INTERNAL';
+  | 'INTERNAL'
+  // case intake
+  | 'CASE_OUTSIDE_GRIDS'
+  | 'CASE_CHANNEL_NOT_ALLOWED'
+  | 'CASE_INVALID_CATEGORY'
+  | 'CASE_PHOTO_INVALID'
+  | 'CASE_PHOTO_QUOTA'
+  | 'CASE_INVALID_TRANSITION'
+  | 'CASE_VERSION_CONFLICT';
 
 export function httpStatusOf(code: ErrorCode): number {
   switch (code) {
@@ -36,6 +44,8 @@ export function httpStatusOf(code: ErrorCode): number {
     case 'GRID_NOT_FOUND':
       return 404;
     case 'CONFLICT':
+    case 'CASE_INVALID_TRANSITION':
+    case 'CASE_VERSION_CONFLICT':
       return 409;
     case 'PAYLOAD_TOO_LARGE':
       return 413;
@@ -46,6 +56,14 @@ export function httpStatusOf(code: ErrorCode): number {
       return 503;
     case 'INTERNAL':
       return 500;
+    case 'CASE_OUTSIDE_GRIDS':
+    case 'CASE_INVALID_CATEGORY':
+    case 'CASE_PHOTO_INVALID':
+      return 400;
+    case 'CASE_CHANNEL_NOT_ALLOWED':
+      return 403;
+    case 'CASE_PHOTO_QUOTA':
+      return 429;
   }
 }
 

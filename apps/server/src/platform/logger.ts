@@ -11,6 +11,10 @@ export const redactPaths = [
   '*.phone',
   '*.idNumber',
   '*.callerPhone',
+  '*.*.phone',
+  '*.*.callerPhone',
+  '*.*.contact',
+  '*.contact',
 ];
 
 export function createLogger(level: string, destination?: pino.DestinationStream): Logger {

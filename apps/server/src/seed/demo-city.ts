@@ -6,6 +6,7 @@ import { insertDepartments, insertRegions, insertUsers, type UserSeed } from './
 import { demoCitySpec, provinceCitySpecs, scaleCitySpec } from './cities.ts';
 import { demoDepartments } from './departments.ts';
 import { demoAccounts, demoPassword } from './demo-accounts.ts';
+import { seedDemoCases } from './demo-cases.ts';
 import { createRandom, toWkt } from './geometry.ts';
 import { personName } from './names.ts';
 import { generateCity, type CitySpec, type TerritoryRegion } from './territory.ts';
@@ -218,12 +219,14 @@ export async function seedDemoCity(
     );
     return result;
   });
+  // Demo cases (about 90 days of the case loop), once departments and staff exist.
+  const cases = await seedDemoCases(db, { regions, now });
   const done = Date.now();
   logger.debug(
     { generateMs: generated - started, hashMs: hashed - generated, insertMs: done - hashed },
     'demo city timings',
   );
-  return { ...counts, milliseconds: done - started };
+  return { ...counts, ...cases, milliseconds: done - started };
 }
 
 /**

@@ -1,4 +1,9 @@
 import type { App, AppContext } from '../../platform/http.ts';
+import { registerKpiRoutes } from './kpi.routes.ts';
 
-/** KPIs (GET /api/kpis). Filled in by the KPI work. */
-export function registerAssessmentRoutes(_app: App, _ctx: AppContext): void {}
+export { chinaMidnight, departmentScore, kpiReport, rate, ratesOf } from './kpi.service.ts';
+
+/** Assessment (考核): KPIs (GET /api/kpis). */
+export function registerAssessmentRoutes(app: App, ctx: AppContext): void {
+  registerKpiRoutes(app, ctx);
+}

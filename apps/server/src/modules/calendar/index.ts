@@ -1,4 +1,15 @@
-import type { App, AppContext } from '../../platform/http.ts';
-
-/** Working-day calendar (Chinese public holidays and make-up workdays). Filled in by the calendar work. */
-export function registerCalendarRoutes(_app: App, _ctx: AppContext): void {}
+export { registerCalendarRoutes } from './calendar.routes.ts';
+export {
+  calendarWarning,
+  ensureDefaultCalendar,
+  getWorkCalendar,
+  invalidateWorkCalendar,
+} from './calendar.service.ts';
+export { stageDue, type CaseStage } from './deadline.ts';
+export {
+  addHours,
+  chinaDateOf,
+  endOfChinaDay,
+  WorkCalendar,
+  type WorkingDaysResult,
+} from './work-calendar.ts';

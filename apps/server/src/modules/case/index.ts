@@ -5,6 +5,7 @@ import { registerCaseQueueRoutes } from './case.queue.routes.ts';
 import { registerCaseWorkflowRoutes } from './case.routes.ts';
 
 export type { CaseDeps } from './case.deps.ts';
+export { processOutbox } from './case.notify.ts';
 
 /** The case loop: intake, workflow, timeline, queues. */
 export function registerCaseModule(app: App, ctx: AppContext, deps: CaseDeps): void {

@@ -1,4 +1,11 @@
-import type { App, AppContext } from '../../platform/http.ts';
-
-/** Case taxonomy (categories and items). Filled in by the taxonomy work. */
-export function registerTaxonomyRoutes(_app: App, _ctx: AppContext): void {}
+export { registerTaxonomyRoutes } from './taxonomy.routes.ts';
+export { ensureDefaultTaxonomy } from './taxonomy.seed.ts';
+export {
+  getItem,
+  limitsFor,
+  resolveDepartment,
+  validateExtraFields,
+  type CategoryItem,
+  type ExtraField,
+  type StageLimits,
+} from './taxonomy.service.ts';

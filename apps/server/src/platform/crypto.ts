@@ -1,0 +1,87 @@
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+
+/**
+ * Secrets at rest (phones of callers and anonymous reporters): AES-256-GCM, stored as
+ * `v1:<keyId>:<iv>:<tag>:<ciphertext>` (base64 parts). The key id names the key, so keys can rotate: new
+ * values use the current key, old values still open with a previous one.
+ */
+export interface SecretBox {
+  keyId: string;
+  encrypt(plaintext: string): string;
+  decrypt(sealed: string): string;
+}
+
+const keyFileName = 'secret.key';
+
+/** A short, stable name for a key (not secret: a hash prefix). */
+export function keyIdOf(key: Buffer): string {
+  return crypto.createHash('sha256').update(key).digest('base64url').slice(0, 8);
+}
+
+function parseKey(text: string, where: string): Buffer {
+  const key = Buffer.from(text.trim(), 'base64');
+  if (key.length !== 32)
+    throw new Error(`${where} must be 32 bytes, base64 encoded (got ${key.length} bytes)`);
+  return key;
+}
+
+/**
+ * The current key: WANGGE_SECRET_KEY (base64, 32 bytes), else `<dataDir>/secret.key`, created with mode 0600 on
+ * first use. WANGGE_SECRET_KEYS_PREVIOUS (comma-separated base64) keeps retired keys readable.
+ */
+export function loadSecretBox(options: { dataDir: string; env?: NodeJS.ProcessEnv }): SecretBox {
+  const env = options.env ?? process.env;
+  let current: Buffer;
+  if (env.WANGGE_SECRET_KEY) current = parseKey(env.WANGGE_SECRET_KEY, 'WANGGE_SECRET_KEY');
+  else {
+    const file = path.join(options.dataDir, keyFileName);
+    fs.mkdirSync(options.dataDir, { recursive: true });
+    try {
+      // 'wx' fails if the file exists: two processes starting at once never overwrite each other's key.
+      fs.writeFileSync(file, `${crypto.randomBytes(32).toString('base64')}\n`, { flag: 'wx', mode: 0o600 });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    }
+    current = parseKey(fs.readFileSync(file, 'utf8'), file);
+  }
+  const previous = (env.WANGGE_SECRET_KEYS_PREVIOUS ?? '')
+    .split(',')
+    .filter((part) => part.trim() !== '')
+    .map((part) => parseKey(part, 'WANGGE_SECRET_KEYS_PREVIOUS'));
+  return createSecretBox(current, previous);
+}
+
+export function createSecretBox(current: Buffer, previous: Buffer[] = []): SecretBox {
+  const keys = new Map<string, Buffer>();
+  for (const key of [current, ...previous]) keys.set(keyIdOf(key), key);
+  const keyId = keyIdOf(current);
+  return {
+    keyId,
+    encrypt(plaintext) {
+      const iv = crypto.randomBytes(12);
+      const cipher = crypto.createCipheriv('aes-256-gcm', current, iv);
+      const body = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final()]);
+      const tag = cipher.getAuthTag();
+      return ['v1', keyId, iv.toString('base64'), tag.toString('base64'), body.toString('base64')].join(':');
+    },
+    decrypt(sealed) {
+      const [version, id, iv, tag, body] = sealed.split(':');
+      if (version !== 'v1' || !id || !iv || !tag || body === undefined)
+        throw new Error('not a sealed secret (expected v1:<keyId>:<iv>:<tag>:<ciphertext>)');
+      const key = keys.get(id);
+      if (!key) throw new Error(`secret sealed with unknown key ${id}`);
+      const decipher = crypto.createDecipheriv('aes-256-gcm', key, Buffer.from(iv, 'base64'));
+      decipher.setAuthTag(Buffer.from(tag, 'base64'));
+      return Buffer.concat([decipher.update(Buffer.from(body, 'base64')), decipher.final()]).toString('utf8');
+    },
+  };
+}
+
+/** What staff may see of a phone: `138****5678` (first 3 and last 4 digits). */
+export function maskPhone(phone: string): string {
+  const digits = phone.replace(/\D/g, '').replace(/^86(?=1\d{10}$)/, '');
+  if (digits.length <= 7) return '*'.repeat(digits.length);
+  return `${digits.slice(0, 3)}${'*'.repeat(digits.length - 7)}${digits.slice(-4)}`;
+}
