@@ -1,5 +1,11 @@
 import { z } from 'zod';
-import { CaseChannelSchema, CaseLevelSchema, CaseStatusSchema, EvaluationSchema, SupervisionSchema } from './case.ts';
+import {
+  CaseChannelSchema,
+  CaseLevelSchema,
+  CaseStatusSchema,
+  EvaluationSchema,
+  SupervisionSchema,
+} from './case.ts';
 
 /**
  * Workflow verbs on a case (POST /api/cases/{id}/actions/{action}). The server's transition table
@@ -60,8 +66,11 @@ export const caseActionInputSchemas = {
     ccDepartmentIds: z.array(DepartmentId).max(10).default([]),
   }).refine(
     (v) =>
-      new Set([...v.coDepartmentIds, ...v.ccDepartmentIds, ...(v.leadDepartmentId ? [v.leadDepartmentId] : [])])
-        .size ===
+      new Set([
+        ...v.coDepartmentIds,
+        ...v.ccDepartmentIds,
+        ...(v.leadDepartmentId ? [v.leadDepartmentId] : []),
+      ]).size ===
       (v.leadDepartmentId ? 1 : 0) + v.coDepartmentIds.length + v.ccDepartmentIds.length,
     { message: '部门重复 (a department appears twice)', path: ['coDepartmentIds'] },
   ),
@@ -98,7 +107,9 @@ export const CaseActionParamsSchema = z.object({
 });
 
 /** Body envelope of an action: the action's own fields plus an optional optimistic-lock version. */
-export const CaseActionEnvelopeSchema = z.looseObject({ expectedVersion: z.number().int().min(0).optional() });
+export const CaseActionEnvelopeSchema = z.looseObject({
+  expectedVersion: z.number().int().min(0).optional(),
+});
 
 const Iso = z.string();
 

@@ -87,6 +87,7 @@ describe('demo cases', () => {
                  count(*) filter (where urgent)::int as urgent,
                  count(*) filter (where supervision = 'yellow')::int as yellow,
                  count(*) filter (where supervision = 'red')::int as red,
+                 count(*) filter (where supervision = 'normal')::int as normal,
                  count(*) filter (where instructed)::int as instructed,
                  count(*) filter (where parent_case_id is not null)::int as duplicates
           from grid_case`,

@@ -371,6 +371,23 @@ function simulate(options: {
           data: { level: 'red' },
         });
     }
+    if (!overdue && open && c.urgent && c.filedAt !== null) {
+      // 督办: the district leader follows urgent open cases (a normal supervision card).
+      const at = Date.parse(timeline[timeline.length - 1]!.at) + 60_000;
+      if (at < nowMs) {
+        c.supervision = 'normal';
+        timeline.push({
+          at: iso(at),
+          actor: 'demo-leader',
+          role: 'leader',
+          action: 'supervise',
+          from: status,
+          to: status,
+          comment: '请加快办理',
+          data: { level: 'normal' },
+        });
+      }
+    }
     timeline.sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : 0));
     const toIso = (ms: number | null) => (ms === null ? null : iso(ms));
     return {
@@ -422,7 +439,7 @@ function simulate(options: {
     return result();
   }
   if (channel !== 'grid_worker') {
-    if (!step(wait(0.3 + random() * 2, 0.02))) return result();
+    if (!step(wait(0.3 + random() * 2, 0.06))) return result();
     add(t, operator, 'centre_operator', 'verify', 'verifying');
     const r = random();
     if (r < 0.025 && options.previousInGrid) {
@@ -437,7 +454,7 @@ function simulate(options: {
       return result();
     }
   }
-  if (!step(wait(0.5 + random() * 5, 0.03))) return result();
+  if (!step(wait(0.5 + random() * 5, 0.06))) return result();
   add(t, operator, 'centre_operator', 'file', 'filed');
   c.filedAt = t;
   const handleDue = calendar.addWorkingDays(new Date(t), item.handleWorkingDays).dueAt.getTime();
@@ -460,7 +477,7 @@ function simulate(options: {
   // dispatch → accept → respond → inspect, with reworks; a dissatisfied rating may reopen once.
   for (let round = 0; round < 4; round++) {
     if (round === 0) {
-      if (!step(wait(0.3 + random() * 3, 0.03))) return result();
+      if (!step(wait(0.3 + random() * 3, 0.05))) return result();
       c.leadDepartment = lead;
       if (random() < 0.15)
         c.coDepartments = [pick(random, options.departmentKeys.filter((k) => k !== lead))];
@@ -480,13 +497,14 @@ function simulate(options: {
     }
     c.acceptDueAt = t + item.acceptHours * hourMs;
     // 报到: departments accept, mostly within the limit.
-    if (!step(item.acceptHours * (random() < 0.9 ? 0.2 + random() * 0.7 : 1.1 + random()))) return result();
+    if (!step(wait(item.acceptHours * (random() < 0.9 ? 0.2 + random() * 0.7 : 1.1 + random()), 0.03)))
+      return result();
     add(t, `dh-${lead}`, 'department_handler', 'accept', 'in_progress');
     c.acceptedAt = t;
-    if (round === 0 && random() < 0.03) {
+    if (round === 0 && random() < 0.05) {
       if (!step(1 + random() * 4)) return result();
       add(t, `dh-${lead}`, 'department_handler', 'suspend', 'suspended', {}, '等待配件到货');
-      const pause = 24 + random() * 48;
+      const pause = 48 + random() * 96;
       if (!step(pause)) return result();
       add(t, `dh-${lead}`, 'department_handler', 'resume', 'in_progress');
       c.handleDueAt += pause * hourMs;
@@ -502,18 +520,19 @@ function simulate(options: {
     }
     // Most respond within their window; about one in ten late.
     const left = Math.max(2 * hourMs, c.handleDueAt - t) / hourMs;
-    const fraction = random() < 0.9 ? 0.15 + random() * 0.8 : 1.05 + random() * 0.8;
+    const fraction = random() < 0.9 ? 0.15 + random() * 0.8 : 1.05 + random() * 1.6;
     if (!step(left * fraction)) return result();
     add(t, `dh-${lead}`, 'department_handler', 'respond', 'responded', {}, '已处置完毕');
     c.respondedAt = t;
     c.inspectDueAt = calendar.addWorkingDays(new Date(t), item.inspectWorkingDays).dueAt.getTime();
     const inspector = random() < 0.7 ? worker : ownerOperator;
     const inspectorRole = inspector === worker ? 'grid_worker' : 'centre_operator';
-    if (random() < 0.3) {
+    const onSite = random() < 0.3;
+    if (onSite) {
       if (!step(1 + random() * 6)) return result();
       add(t, inspector, inspectorRole, 'startInspection', 'inspecting');
     }
-    if (!step(1 + random() * 14)) return result();
+    if (!step(onSite ? 6 + random() * 30 : 1 + random() * 14)) return result();
     if (round < 2 && random() < 0.06) {
       // 返工: inspection fails, back to the department.
       c.reworkCount += 1;
@@ -898,4 +917,175 @@ export async function seedDemoCases(
     return insertDemoCases(tx, cases, options.now);
   });
   return { cases: count, caseMilliseconds: Date.now() - started };
+}
+
+/**
+ * Benchmark cases (`npm run wangge -- seed --cases N`): N cases spread over the existing grids (optionally one
+ * city's subtree) and over `days` days before `now`, generated set-based in the database (generate_series,
+ * md5-derived pseudo-random numbers: deterministic, no clock or random() reads). Milestones follow the status;
+ * each case gets the timeline rows that replay to it (report, verify, file or notFile/mergeDuplicate, dispatch,
+ * accept, respond, inspect, evaluate). Reworked cases carry rework_count (their fail/redo rows are not
+ * generated). Written in chunks of `chunk` cases, one transaction each. Meant for PostgreSQL.
+ */
+export async function seedScaleCases(
+  db: Database,
+  options: { count: number; now: Date; days?: number; cityCode?: string; chunk?: number },
+): Promise<{ cases: number; timeline: number; milliseconds: number }> {
+  const started = Date.now();
+  const days = options.days ?? 730;
+  const chunkSize = options.chunk ?? 100_000;
+  const now = options.now.toISOString();
+  await ensureDefaultTaxonomy(db.orm);
+  const prefix = options.cityCode ?? null;
+  // Grids and items numbered from 1, so a pseudo-random number picks one by modulo.
+  await db.execScript(`drop table if exists scale_grid; drop table if exists scale_item;`);
+  await db.orm.execute(sql`create unlogged table scale_grid as
+    select row_number() over (order by g.code)::int as n, g.code, g.path, p.code as owner_code, p.path as owner_path,
+           ST_X(g.centroid) as lng, ST_Y(g.centroid) as lat, split_part(g.path, '.', 1) as city,
+           split_part(g.path, '.', 2) as district
+    from region g join region p on p.code = g.parent_code
+    where g.level = 'grid' and (${prefix}::text is null or g.path = ${prefix} or g.path like ${prefix} || '.%')`);
+  await db.orm.execute(sql`create unlogged table scale_item as
+    select row_number() over (order by code)::int as n, code, department_key, fix_on_spot,
+           coalesce(handle_working_days, 5) as handle_days
+    from case_category where parent_code is not null`);
+  const sizes = await rows<{ grids: number; items: number }>(
+    db.orm,
+    sql`select (select count(*)::int from scale_grid) as grids, (select count(*)::int from scale_item) as items`,
+  );
+  const { grids, items } = sizes[0]!;
+  if (grids === 0) throw new Error('seed --cases: no grids (seed a territory first)');
+  let timeline = 0;
+  for (let offset = 0; offset < options.count; offset += chunkSize) {
+    const size = Math.min(chunkSize, options.count - offset);
+    const counted = await db.orm.transaction(async (tx) => {
+      const range = await rows<{ first: number | null; last: number | null }>(
+        tx,
+        sql`with base as (
+              select s.i, md5('wangge-scale:' || s.i) as h
+              from generate_series(${offset + 1}::int, ${offset + size}::int) as s(i)
+            ),
+            u as (
+              select i, h,
+                     ('x' || substr(h, 1, 7))::bit(28)::int / 268435456.0 as u1,
+                     ('x' || substr(h, 8, 7))::bit(28)::int / 268435456.0 as u2,
+                     ('x' || substr(h, 15, 7))::bit(28)::int / 268435456.0 as u3,
+                     ('x' || substr(h, 22, 7))::bit(28)::int / 268435456.0 as u4,
+                     ('x' || substr(h, 26, 7))::bit(28)::int / 268435456.0 as u5
+              from base
+            ),
+            picked as (
+              select u.*, g.code as grid_code, g.path as region_path, g.owner_code, g.owner_path, g.lng, g.lat,
+                     g.city, g.district, k.code as category_code, k.department_key, k.handle_days,
+                     -- evenly spread over the period, oldest first, so serials follow time
+                     ${now}::timestamptz - make_interval(secs => (${days} * 86400.0) * (1 - (u.i - 0.5 + (u.u5 - 0.5) * 0.9) / ${options.count}::float8)) as reported_at,
+                     case when u.u3 < 0.38 then 'grid_worker' when u.u3 < 0.56 then 'resident' when u.u3 < 0.60 then 'wish'
+                          when u.u3 < 0.87 then 'hotline' when u.u3 < 0.92 then 'department' when u.u3 < 0.94 then 'leader'
+                          else 'system' end as channel
+              from u
+              join scale_grid g on g.n = 1 + floor(power(u.u1, 1.3) * ${grids})::int
+              join scale_item k on k.n = 1 + floor(u.u2 * ${items})::int
+            ),
+            staged as (
+              select p.*, extract(epoch from (${now}::timestamptz - p.reported_at)) / 86400.0 as age,
+                     p.reported_at + interval '2 hours' as filed_at,
+                     p.reported_at + make_interval(secs => 86400 * p.handle_days * 1.4) as handle_due_at,
+                     case when p.u4 < 0.9 then 0.8 else 1.6 end as pace
+              from picked p
+            ),
+            decided as (
+              select s.*,
+                     case
+                       when s.u4 < 0.025 then 'not_filed'
+                       when s.u4 < 0.04 then 'duplicate'
+                       when s.age < 0.1 then 'reported'
+                       when s.age < 0.15 then 'filed'
+                       when s.age < 0.3 then 'dispatched'
+                       when s.age < s.handle_days * s.pace * 1.4 then
+                         (case when s.u5 < 0.05 then 'suspended' else 'in_progress' end)
+                       when s.age < s.handle_days * s.pace * 1.4 + 0.3 then 'responded'
+                       when s.u4 > 0.995 then 'in_progress'
+                       when s.u5 < 0.55 and s.channel in ('resident', 'wish', 'hotline') then 'evaluated'
+                       when s.u5 < 0.2 then 'evaluated'
+                       else 'closed' end as status
+              from staged s
+            ),
+            numbered as (
+              select d.*, row_number() over (partition by extract(year from d.reported_at at time zone 'Asia/Shanghai'), d.district
+                                              order by d.i) as seq,
+                     extract(year from d.reported_at at time zone 'Asia/Shanghai')::int as year
+              from decided d
+            )
+            insert into grid_case (client_id, serial, title, category_code, channel, urgent, status, location, address,
+              grid_code, region_path, owner_region_code, owner_region_path, owner_level, lead_department_id,
+              rework_count, evaluation, accept_due_at, handle_due_at, due_at, overdue, overdue_since, reported_at,
+              filed_at, dispatched_at, accepted_at, responded_at, closed_at, evaluated_at, created_at, updated_at)
+            select (substr(n.h, 1, 8) || '-' || substr(n.h, 9, 4) || '-4' || substr(n.h, 14, 3) || '-a' || substr(n.h, 18, 3) || '-' || substr(n.h, 21, 12))::uuid,
+                   n.year || '-' || n.district || '-' || lpad((coalesce(k.last_value, 0) + n.seq)::text, 6, '0'),
+                   '基准测试事件 ' || n.i, n.category_code, n.channel, n.u2 < 0.03, n.status,
+                   ST_SetSRID(ST_MakePoint(n.lng, n.lat), 4326), null, n.grid_code, n.region_path, n.owner_code,
+                   n.owner_path, 'community', case when n.status in ('reported', 'filed', 'not_filed', 'duplicate') then null else dep.id end,
+                   case when n.status in ('closed', 'evaluated') and n.u3 > 0.95 then 1 else 0 end,
+                   case when n.status = 'evaluated' then
+                     (case when n.u1 * 1000 % 1 < 0.8 then 'satisfied' when n.u1 * 1000 % 1 < 0.93 then 'basically_satisfied' else 'dissatisfied' end)
+                   end,
+                   case when n.status not in ('reported', 'filed', 'not_filed', 'duplicate') then n.filed_at + interval '6 hours' end,
+                   case when n.status not in ('reported', 'not_filed', 'duplicate') then n.handle_due_at end,
+                   case when n.status in ('filed', 'dispatched', 'in_progress', 'suspended') then n.handle_due_at
+                        when n.status = 'responded' then n.handle_due_at + interval '1 day' end,
+                   n.status in ('in_progress', 'dispatched', 'filed') and n.handle_due_at < ${now}::timestamptz,
+                   case when n.status in ('in_progress', 'dispatched', 'filed') and n.handle_due_at < ${now}::timestamptz then n.handle_due_at end,
+                   n.reported_at,
+                   case when n.status not in ('reported', 'not_filed', 'duplicate') then n.filed_at end,
+                   case when n.status not in ('reported', 'filed', 'not_filed', 'duplicate') then n.filed_at + interval '1 hour' end,
+                   case when n.status not in ('reported', 'filed', 'dispatched', 'not_filed', 'duplicate') then n.filed_at + interval '4 hours' end,
+                   case when n.status in ('responded', 'closed', 'evaluated') then n.filed_at + make_interval(secs => 86400 * n.handle_days * 1.4 * n.pace) end,
+                   case when n.status in ('closed', 'evaluated') then n.filed_at + make_interval(secs => 86400 * n.handle_days * 1.4 * n.pace + 21600) end,
+                   case when n.status = 'evaluated' then n.filed_at + make_interval(secs => 86400 * n.handle_days * 1.4 * n.pace + 108000) end,
+                   ${now}::timestamptz, ${now}::timestamptz
+            from numbered n
+            left join case_serial_counter k on k.year = n.year and k.region_code = n.district
+            left join department dep on dep.code = case when exists (select 1 from department x where x.code = n.city || '-' || n.department_key)
+                                                   then n.city || '-' || n.department_key else n.department_key end
+            returning id::int as first, id::int as last`,
+      );
+      // (returning every id is cheap next to the insert; min/max bound the timeline insert)
+      const ids = range.map((r) => r.first!);
+      const first = Math.min(...ids);
+      const last = Math.max(...ids);
+      await tx.execute(sql`insert into case_serial_counter (year, region_code, last_value)
+        select split_part(serial, '-', 1)::int, split_part(serial, '-', 2), max(split_part(serial, '-', 3)::int)
+        from grid_case where id between ${first} and ${last} group by 1, 2
+        on conflict (year, region_code) do update set last_value = greatest(case_serial_counter.last_value, excluded.last_value)`);
+      const written = await rows<{ n: number }>(
+        tx,
+        sql`with inserted as (
+              insert into case_timeline (case_id, at, actor_role, action, from_status, to_status, data)
+              select c.id, v.at, v.role, v.action, v.from_status, v.to_status, v.data::jsonb
+              from grid_case c
+              cross join lateral (values
+                (1, c.reported_at, 'grid_worker', 'report', null, 'reported', '{}'),
+                (2, case when c.status in ('not_filed', 'duplicate') then c.reported_at + interval '2 hours' end, 'centre_operator',
+                    case when c.status = 'not_filed' then 'notFile' else 'mergeDuplicate' end, 'reported', c.status, '{}'),
+                (3, c.filed_at, 'centre_operator', 'file', 'reported', 'filed', '{}'),
+                (4, c.dispatched_at, 'centre_operator', 'dispatch', 'filed', 'dispatched', '{}'),
+                (5, c.accepted_at, 'department_handler', 'accept', 'dispatched', 'in_progress', '{}'),
+                (6, case when c.status = 'suspended' then c.accepted_at + interval '1 hour' end, 'department_handler',
+                    'suspend', 'in_progress', 'suspended', '{}'),
+                (7, c.responded_at, 'department_handler', 'respond', 'in_progress', 'responded', '{}'),
+                (8, c.closed_at, 'grid_worker', 'inspect', 'responded', 'closed', '{"result":"pass"}'),
+                (9, c.evaluated_at, 'resident', 'evaluate', 'closed', 'evaluated',
+                    '{"evaluation":"' || coalesce(c.evaluation, '') || '"}')
+              ) as v(n, at, role, action, from_status, to_status, data)
+              where c.id between ${first} and ${last} and v.at is not null
+              order by c.id, v.n
+              returning 1)
+            select count(*)::int as n from inserted`,
+      );
+      return written[0]!.n;
+    });
+    timeline += counted;
+  }
+  await db.execScript(`drop table if exists scale_grid; drop table if exists scale_item; analyze grid_case; analyze case_timeline;`);
+  return { cases: options.count, timeline, milliseconds: Date.now() - started };
 }

@@ -1,5 +1,12 @@
 import type { CaseAction } from '@wangge/contracts';
-import { isInside, rolePermissions, type Actor, type Permission, type Role, type RoleGrant } from '../../platform/access.ts';
+import {
+  isInside,
+  rolePermissions,
+  type Actor,
+  type Permission,
+  type Role,
+  type RoleGrant,
+} from '../../platform/access.ts';
 import { DomainError } from '../../platform/errors.ts';
 import { transitionOf, type CaseRelation } from './case.workflow.ts';
 

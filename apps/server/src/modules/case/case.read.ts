@@ -109,7 +109,8 @@ export function allowedActionsFor(
   return transitions
     .filter(
       (t) =>
-        checkTransition(t.action, snapshot, context).ok && actingAs(actor, t.action, loaded.facts) !== undefined,
+        checkTransition(t.action, snapshot, context).ok &&
+        actingAs(actor, t.action, loaded.facts) !== undefined,
     )
     .map((t) => t.action);
 }

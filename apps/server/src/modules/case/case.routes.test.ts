@@ -6,7 +6,12 @@ import { auth, territory } from '../../test/factories.ts';
 import { resetDatabase, testDatabase, testServer } from '../../test/harness.ts';
 import type { Wangge } from '../../server.ts';
 import { transitions } from './case.workflow.ts';
-import { buildWorkflowWorld, insertCase, type WorkflowWorld, type WorldUser } from './case.workflow.fixtures.ts';
+import {
+  buildWorkflowWorld,
+  insertCase,
+  type WorkflowWorld,
+  type WorldUser,
+} from './case.workflow.fixtures.ts';
 
 let db: Database;
 let server: Wangge;
@@ -39,36 +44,275 @@ interface Spec {
 const reporter = () => world.users.resident.id;
 
 const specs: Spec[] = [
-  { action: 'verify', from: 'reported', actor: 'workerA1', body: () => ({}), bad: { comment: 5 }, badField: 'body.comment', wrongState: 'filed', outsider: 'workerB1', expected: 'verifying', race: 'state' },
-  { action: 'file', from: 'reported', actor: 'operatorA', body: () => ({ categoryCode: '0502' }), bad: { categoryCode: 'x' }, badField: 'body.categoryCode', wrongState: 'dispatched', outsider: 'operatorB', expected: 'filed', race: 'state' },
-  { action: 'notFile', from: 'verifying', actor: 'operatorA', body: () => ({ reason: '经核实不属实' }), bad: {}, badField: 'body.reason', wrongState: 'filed', outsider: 'operatorB', expected: 'not_filed', race: 'state' },
   {
-    action: 'mergeDuplicate', from: 'reported', actor: 'operatorA',
+    action: 'verify',
+    from: 'reported',
+    actor: 'workerA1',
+    body: () => ({}),
+    bad: { comment: 5 },
+    badField: 'body.comment',
+    wrongState: 'filed',
+    outsider: 'workerB1',
+    expected: 'verifying',
+    race: 'state',
+  },
+  {
+    action: 'file',
+    from: 'reported',
+    actor: 'operatorA',
+    body: () => ({ categoryCode: '0502' }),
+    bad: { categoryCode: 'x' },
+    badField: 'body.categoryCode',
+    wrongState: 'dispatched',
+    outsider: 'operatorB',
+    expected: 'filed',
+    race: 'state',
+  },
+  {
+    action: 'notFile',
+    from: 'verifying',
+    actor: 'operatorA',
+    body: () => ({ reason: '经核实不属实' }),
+    bad: {},
+    badField: 'body.reason',
+    wrongState: 'filed',
+    outsider: 'operatorB',
+    expected: 'not_filed',
+    race: 'state',
+  },
+  {
+    action: 'mergeDuplicate',
+    from: 'reported',
+    actor: 'operatorA',
     body: async () => ({ parentCaseId: await insertCase(db, world, { status: 'filed' }) }),
-    bad: { parentCaseId: 'one' }, badField: 'body.parentCaseId', wrongState: 'filed', outsider: 'operatorB', expected: 'duplicate', race: 'state',
+    bad: { parentCaseId: 'one' },
+    badField: 'body.parentCaseId',
+    wrongState: 'filed',
+    outsider: 'operatorB',
+    expected: 'duplicate',
+    race: 'state',
   },
-  { action: 'fixOnSpot', from: 'reported', setup: { categoryCode: '0401' }, actor: 'workerA1', body: () => ({ result: '已清理' }), bad: {}, badField: 'body.result', wrongState: 'filed', outsider: 'workerB1', expected: 'closed', race: 'state' },
-  { action: 'escalate', from: 'filed', actor: 'operatorA', body: () => ({ reason: '需街道协调' }), bad: { reason: '' }, badField: 'body.reason', wrongState: 'dispatched', outsider: 'operatorB', expected: 'filed', race: 'version' },
   {
-    action: 'dispatch', from: 'filed', actor: 'operatorA',
-    body: () => ({ leadDepartmentId: world.departments.urban, coDepartmentIds: [world.departments.water] }),
-    bad: { leadDepartmentId: 0 }, badField: 'body.leadDepartmentId', wrongState: 'reported', outsider: 'operatorB', expected: 'dispatched', race: 'state',
+    action: 'fixOnSpot',
+    from: 'reported',
+    setup: { categoryCode: '0401' },
+    actor: 'workerA1',
+    body: () => ({ result: '已清理' }),
+    bad: {},
+    badField: 'body.result',
+    wrongState: 'filed',
+    outsider: 'workerB1',
+    expected: 'closed',
+    race: 'state',
   },
-  { action: 'accept', from: 'dispatched', actor: 'handlerUrban', body: () => ({}), bad: { comment: 1 }, badField: 'body.comment', wrongState: 'responded', outsider: 'handlerWater', expected: 'in_progress', race: 'state' },
-  { action: 'returnCase', from: 'dispatched', actor: 'handlerUrban', body: () => ({ reason: '非本部门职责' }), bad: {}, badField: 'body.reason', wrongState: 'responded', outsider: 'handlerWater', expected: 'filed', race: 'state' },
-  { action: 'suspend', from: 'in_progress', actor: 'handlerUrban', body: () => ({ reason: '等待材料' }), bad: {}, badField: 'body.reason', wrongState: 'dispatched', outsider: 'handlerWater', expected: 'suspended', race: 'state' },
-  { action: 'resume', from: 'suspended', actor: 'handlerUrban', body: () => ({}), bad: { comment: 1 }, badField: 'body.comment', wrongState: 'responded', outsider: 'handlerWater', expected: 'in_progress', race: 'state' },
-  { action: 'requestExtension', from: 'in_progress', actor: 'handlerUrban', body: () => ({ days: 3, reason: '需采购配件' }), bad: { days: 0, reason: '需采购' }, badField: 'body.days', wrongState: 'dispatched', outsider: 'handlerWater', expected: 'in_progress', race: 'state' },
-  { action: 'approveExtension', from: 'in_progress', setup: { extensionRequested: true }, actor: 'operatorA', body: () => ({}), bad: { comment: 1 }, badField: 'body.comment', wrongState: 'responded', outsider: 'operatorB', expected: 'in_progress', race: 'state' },
-  { action: 'rejectExtension', from: 'in_progress', setup: { extensionRequested: true }, actor: 'operatorA', body: () => ({ reason: '无需延期' }), bad: {}, badField: 'body.reason', wrongState: 'responded', outsider: 'operatorB', expected: 'in_progress', race: 'state' },
-  { action: 'respond', from: 'in_progress', actor: 'handlerUrban', body: () => ({ result: '已更换井盖' }), bad: {}, badField: 'body.result', wrongState: 'dispatched', outsider: 'handlerWater', expected: 'responded', race: 'state' },
-  { action: 'startInspection', from: 'responded', actor: 'workerA1', body: () => ({}), bad: { comment: 1 }, badField: 'body.comment', wrongState: 'in_progress', outsider: 'workerB1', expected: 'inspecting', race: 'state' },
-  { action: 'inspect', from: 'inspecting', actor: 'workerA1', body: () => ({ result: 'pass' }), bad: { result: 'fail' }, badField: 'body.comment', wrongState: 'in_progress', outsider: 'workerB1', expected: 'closed', race: 'state' },
-  { action: 'evaluate', from: 'closed', setup: { reporterUserId: -1 }, actor: 'resident', body: () => ({ evaluation: 'satisfied' }), bad: { evaluation: 'great' }, badField: 'body.evaluation', wrongState: 'in_progress', outsider: 'otherResident', expected: 'evaluated', race: 'state' },
-  { action: 'reopen', from: 'evaluated', setup: { evaluation: 'dissatisfied' }, actor: 'operatorA', body: () => ({ reason: '居民不满意' }), bad: {}, badField: 'body.reason', wrongState: 'closed', outsider: 'operatorB', expected: 'dispatched', race: 'state' },
-  { action: 'supervise', from: 'in_progress', actor: 'operatorStreet', body: () => ({ level: 'yellow' }), bad: { level: 'none' }, badField: 'body.level', wrongState: 'closed', outsider: 'operatorB', expected: 'in_progress', race: 'version' },
-  { action: 'instruct', from: 'in_progress', actor: 'leader', body: () => ({ comment: '请尽快解决' }), bad: {}, badField: 'body.comment', wrongState: 'closed', outsider: 'operatorB', expected: 'in_progress', race: 'version' },
-  { action: 'markUrgent', from: 'filed', actor: 'operatorA', body: () => ({}), bad: { comment: 1 }, badField: 'body.comment', wrongState: 'closed', outsider: 'operatorB', expected: 'filed', race: 'state' },
+  {
+    action: 'escalate',
+    from: 'filed',
+    actor: 'operatorA',
+    body: () => ({ reason: '需街道协调' }),
+    bad: { reason: '' },
+    badField: 'body.reason',
+    wrongState: 'dispatched',
+    outsider: 'operatorB',
+    expected: 'filed',
+    race: 'version',
+  },
+  {
+    action: 'dispatch',
+    from: 'filed',
+    actor: 'operatorA',
+    body: () => ({ leadDepartmentId: world.departments.urban, coDepartmentIds: [world.departments.water] }),
+    bad: { leadDepartmentId: 0 },
+    badField: 'body.leadDepartmentId',
+    wrongState: 'reported',
+    outsider: 'operatorB',
+    expected: 'dispatched',
+    race: 'state',
+  },
+  {
+    action: 'accept',
+    from: 'dispatched',
+    actor: 'handlerUrban',
+    body: () => ({}),
+    bad: { comment: 1 },
+    badField: 'body.comment',
+    wrongState: 'responded',
+    outsider: 'handlerWater',
+    expected: 'in_progress',
+    race: 'state',
+  },
+  {
+    action: 'returnCase',
+    from: 'dispatched',
+    actor: 'handlerUrban',
+    body: () => ({ reason: '非本部门职责' }),
+    bad: {},
+    badField: 'body.reason',
+    wrongState: 'responded',
+    outsider: 'handlerWater',
+    expected: 'filed',
+    race: 'state',
+  },
+  {
+    action: 'suspend',
+    from: 'in_progress',
+    actor: 'handlerUrban',
+    body: () => ({ reason: '等待材料' }),
+    bad: {},
+    badField: 'body.reason',
+    wrongState: 'dispatched',
+    outsider: 'handlerWater',
+    expected: 'suspended',
+    race: 'state',
+  },
+  {
+    action: 'resume',
+    from: 'suspended',
+    actor: 'handlerUrban',
+    body: () => ({}),
+    bad: { comment: 1 },
+    badField: 'body.comment',
+    wrongState: 'responded',
+    outsider: 'handlerWater',
+    expected: 'in_progress',
+    race: 'state',
+  },
+  {
+    action: 'requestExtension',
+    from: 'in_progress',
+    actor: 'handlerUrban',
+    body: () => ({ days: 3, reason: '需采购配件' }),
+    bad: { days: 0, reason: '需采购' },
+    badField: 'body.days',
+    wrongState: 'dispatched',
+    outsider: 'handlerWater',
+    expected: 'in_progress',
+    race: 'state',
+  },
+  {
+    action: 'approveExtension',
+    from: 'in_progress',
+    setup: { extensionRequested: true },
+    actor: 'operatorA',
+    body: () => ({}),
+    bad: { comment: 1 },
+    badField: 'body.comment',
+    wrongState: 'responded',
+    outsider: 'operatorB',
+    expected: 'in_progress',
+    race: 'state',
+  },
+  {
+    action: 'rejectExtension',
+    from: 'in_progress',
+    setup: { extensionRequested: true },
+    actor: 'operatorA',
+    body: () => ({ reason: '无需延期' }),
+    bad: {},
+    badField: 'body.reason',
+    wrongState: 'responded',
+    outsider: 'operatorB',
+    expected: 'in_progress',
+    race: 'state',
+  },
+  {
+    action: 'respond',
+    from: 'in_progress',
+    actor: 'handlerUrban',
+    body: () => ({ result: '已更换井盖' }),
+    bad: {},
+    badField: 'body.result',
+    wrongState: 'dispatched',
+    outsider: 'handlerWater',
+    expected: 'responded',
+    race: 'state',
+  },
+  {
+    action: 'startInspection',
+    from: 'responded',
+    actor: 'workerA1',
+    body: () => ({}),
+    bad: { comment: 1 },
+    badField: 'body.comment',
+    wrongState: 'in_progress',
+    outsider: 'workerB1',
+    expected: 'inspecting',
+    race: 'state',
+  },
+  {
+    action: 'inspect',
+    from: 'inspecting',
+    actor: 'workerA1',
+    body: () => ({ result: 'pass' }),
+    bad: { result: 'fail' },
+    badField: 'body.comment',
+    wrongState: 'in_progress',
+    outsider: 'workerB1',
+    expected: 'closed',
+    race: 'state',
+  },
+  {
+    action: 'evaluate',
+    from: 'closed',
+    setup: { reporterUserId: -1 },
+    actor: 'resident',
+    body: () => ({ evaluation: 'satisfied' }),
+    bad: { evaluation: 'great' },
+    badField: 'body.evaluation',
+    wrongState: 'in_progress',
+    outsider: 'otherResident',
+    expected: 'evaluated',
+    race: 'state',
+  },
+  {
+    action: 'reopen',
+    from: 'evaluated',
+    setup: { evaluation: 'dissatisfied' },
+    actor: 'operatorA',
+    body: () => ({ reason: '居民不满意' }),
+    bad: {},
+    badField: 'body.reason',
+    wrongState: 'closed',
+    outsider: 'operatorB',
+    expected: 'dispatched',
+    race: 'state',
+  },
+  {
+    action: 'supervise',
+    from: 'in_progress',
+    actor: 'operatorStreet',
+    body: () => ({ level: 'yellow' }),
+    bad: { level: 'none' },
+    badField: 'body.level',
+    wrongState: 'closed',
+    outsider: 'operatorB',
+    expected: 'in_progress',
+    race: 'version',
+  },
+  {
+    action: 'instruct',
+    from: 'in_progress',
+    actor: 'leader',
+    body: () => ({ comment: '请尽快解决' }),
+    bad: {},
+    badField: 'body.comment',
+    wrongState: 'closed',
+    outsider: 'operatorB',
+    expected: 'in_progress',
+    race: 'version',
+  },
+  {
+    action: 'markUrgent',
+    from: 'filed',
+    actor: 'operatorA',
+    body: () => ({}),
+    bad: { comment: 1 },
+    badField: 'body.comment',
+    wrongState: 'closed',
+    outsider: 'operatorB',
+    expected: 'filed',
+    race: 'state',
+  },
 ];
 
 async function makeCase(spec: Spec, status = spec.from): Promise<number> {
@@ -123,7 +367,11 @@ describe.each(specs)('POST /api/cases/:id/actions/$action', (spec) => {
 
   it('200: changes the case, appends the timeline and the outbox', async () => {
     const id = await makeCase(spec);
-    const before = await server.app.inject({ method: 'GET', url: `/api/cases/${id}`, headers: auth(world.users[spec.actor]) });
+    const before = await server.app.inject({
+      method: 'GET',
+      url: `/api/cases/${id}`,
+      headers: auth(world.users[spec.actor]),
+    });
     expect(before.statusCode, before.body).toBe(200);
     expect(before.json<CaseDetail>().allowedActions).toContain(spec.action);
     const response = await post(id, spec.action, await spec.body(), spec.actor);
@@ -131,7 +379,11 @@ describe.each(specs)('POST /api/cases/:id/actions/$action', (spec) => {
     const detail = response.json<CaseDetail>();
     expect(detail.status).toBe(spec.expected);
     expect(detail.version).toBe(1);
-    const timeline = await server.app.inject({ method: 'GET', url: `/api/cases/${id}/timeline`, headers: auth(world.users[spec.actor]) });
+    const timeline = await server.app.inject({
+      method: 'GET',
+      url: `/api/cases/${id}/timeline`,
+      headers: auth(world.users[spec.actor]),
+    });
     const items = timeline.json<{ items: CaseTimelineEntry[] }>().items;
     const last = items.at(-1)!;
     expect(last).toMatchObject({ action: spec.action, fromStatus: spec.from, toStatus: spec.expected });
@@ -147,7 +399,10 @@ describe.each(specs)('POST /api/cases/:id/actions/$action', (spec) => {
   it(`409 for the loser of two identical requests at once (${spec.race})`, async () => {
     const id = await makeCase(spec);
     const body = { ...(await spec.body()), ...(spec.race === 'version' ? { expectedVersion: 0 } : {}) };
-    const responses = await Promise.all([post(id, spec.action, body, spec.actor), post(id, spec.action, body, spec.actor)]);
+    const responses = await Promise.all([
+      post(id, spec.action, body, spec.actor),
+      post(id, spec.action, body, spec.actor),
+    ]);
     expect(responses.map((r) => r.statusCode).sort()).toEqual([200, 409]);
     const loser = responses.find((r) => r.statusCode === 409)!.json<{ code: string }>();
     expect(loser.code).toBe(spec.race === 'state' ? 'CASE_INVALID_TRANSITION' : 'CASE_VERSION_CONFLICT');
@@ -179,7 +434,10 @@ describe('rules beyond the state', () => {
       ['escalate', 'file', 'markUrgent', 'mergeDuplicate', 'notFile', 'verify'].sort(),
     );
     expect((await get(id, 'workerA1')).json<CaseDetail>().allowedActions).toEqual(['verify']);
-    expect((await get(id, 'leader')).json<CaseDetail>().allowedActions.sort()).toEqual(['instruct', 'supervise']);
+    expect((await get(id, 'leader')).json<CaseDetail>().allowedActions.sort()).toEqual([
+      'instruct',
+      'supervise',
+    ]);
     expect((await get(id, 'resident')).json<CaseDetail>().allowedActions).toEqual([]);
     expect((await get(id, 'otherResident')).statusCode).toBe(404);
     expect((await get(id, 'handlerUrban')).statusCode).toBe(404);
@@ -199,9 +457,19 @@ describe('rules beyond the state', () => {
     const id = await insertCase(db, world, { status: 'filed' });
     const wrong = await post(id, 'dispatch', { leadDepartmentId: world.departments.eastOnly }, 'operatorA');
     expect(wrong.statusCode).toBe(400);
-    const dup = await post(id, 'dispatch', { leadDepartmentId: world.departments.urban, ccDepartmentIds: [world.departments.urban] }, 'operatorA');
+    const dup = await post(
+      id,
+      'dispatch',
+      { leadDepartmentId: world.departments.urban, ccDepartmentIds: [world.departments.urban] },
+      'operatorA',
+    );
     expect(dup.statusCode).toBe(400);
-    const ok = await post(id, 'dispatch', { leadDepartmentId: world.departments.urban, ccDepartmentIds: [world.departments.water] }, 'operatorA');
+    const ok = await post(
+      id,
+      'dispatch',
+      { leadDepartmentId: world.departments.urban, ccDepartmentIds: [world.departments.water] },
+      'operatorA',
+    );
     expect(ok.statusCode, ok.body).toBe(200);
     const detail = ok.json<CaseDetail>();
     // 0501: 2 hours to accept
@@ -218,7 +486,8 @@ describe('rules beyond the state', () => {
     const id = await insertCase(db, world, { status: 'filed' });
     const none = await post(id, 'dispatch', {}, 'operatorA');
     expect(none.statusCode, none.body).toBe(400);
-    await db.orm.execute(sql`insert into category_department_rule (item_code, region_code, region_path, department_id)
+    await db.orm
+      .execute(sql`insert into category_department_rule (item_code, region_code, region_path, department_id)
       values ('0501', ${territory.district}, ${world.paths.district}, ${world.departments.water})`);
     const ok = await post(id, 'dispatch', {}, 'operatorA');
     expect(ok.statusCode, ok.body).toBe(200);
@@ -241,10 +510,15 @@ describe('rules beyond the state', () => {
     const one_ = await post(plain, 'escalate', { reason: '需街道协调' }, 'operatorA');
     expect(one_.json<CaseDetail>().owner).toMatchObject({ regionCode: territory.street, level: 'street' });
     // the community no longer owns it: the street does
-    expect((await post(plain, 'dispatch', { leadDepartmentId: world.departments.urban }, 'operatorA')).statusCode).toBe(403);
+    expect(
+      (await post(plain, 'dispatch', { leadDepartmentId: world.departments.urban }, 'operatorA')).statusCode,
+    ).toBe(403);
     const urgent = await insertCase(db, world, { status: 'filed', urgent: true });
     const skipped = await post(urgent, 'escalate', { reason: '紧急', skipLevel: true }, 'operatorA');
-    expect(skipped.json<CaseDetail>().owner).toMatchObject({ regionCode: territory.district, level: 'district' });
+    expect(skipped.json<CaseDetail>().owner).toMatchObject({
+      regionCode: territory.district,
+      level: 'district',
+    });
     const top = await insertCase(db, world, { status: 'filed', ownerLevel: 'city' });
     expect((await get(top, 'operatorA')).json<CaseDetail>().allowedActions).not.toContain('escalate');
   });
@@ -257,11 +531,20 @@ describe('rules beyond the state', () => {
 
   it('evaluate: by the reporter, or by an operator’s call-back; the method is recorded', async () => {
     const id = await insertCase(db, world, { status: 'closed', reporterUserId: world.users.resident.id });
-    expect((await post(id, 'evaluate', { evaluation: 'satisfied', method: 'self' }, 'hotline')).statusCode).toBe(403);
+    expect(
+      (await post(id, 'evaluate', { evaluation: 'satisfied', method: 'self' }, 'hotline')).statusCode,
+    ).toBe(403);
     const callback = await post(id, 'evaluate', { evaluation: 'dissatisfied' }, 'hotline');
     expect(callback.statusCode, callback.body).toBe(200);
-    const timeline = await server.app.inject({ method: 'GET', url: `/api/cases/${id}/timeline`, headers: auth(world.users.resident) });
-    expect(timeline.json<{ items: CaseTimelineEntry[] }>().items.at(-1)?.data).toMatchObject({ method: 'callback', evaluation: 'dissatisfied' });
+    const timeline = await server.app.inject({
+      method: 'GET',
+      url: `/api/cases/${id}/timeline`,
+      headers: auth(world.users.resident),
+    });
+    expect(timeline.json<{ items: CaseTimelineEntry[] }>().items.at(-1)?.data).toMatchObject({
+      method: 'callback',
+      evaluation: 'dissatisfied',
+    });
     const reopened = await post(id, 'reopen', { reason: '居民不满意' }, 'operatorA');
     expect(reopened.json<CaseDetail>()).toMatchObject({ status: 'dispatched', evaluation: null });
   });

@@ -95,13 +95,13 @@ function inputVariants(action: CaseAction): Record<string, unknown>[] {
 }
 
 /**
- * One step: an actor, an action and a body variant. Half the steps take one of the actions the case offers that
- * actor (so sequences get deep into the loop), the rest any action at all.
+ * One step: an actor, an action and a body variant. Most steps take one of the actions the case offers someone
+ * now (so sequences get deep into the loop); the rest try any action by any actor.
  */
 const step = fc.record({
   actor: fc.constantFrom(...actorKeys),
   action: fc.constantFrom(...caseActionValues),
-  followOffer: fc.boolean(),
+  followOffer: fc.integer({ min: 0, max: 9 }).map((n) => n < 7),
   pick: fc.nat(),
 });
 
@@ -121,7 +121,7 @@ it('random actions by random actors never leave the table, and the timeline repl
       fc.record({
         categoryCode: fc.constantFrom('0401', '0501', '0901'),
         urgent: fc.boolean(),
-        steps: fc.array(step, { minLength: 5, maxLength: 25 }),
+        steps: fc.array(step, { minLength: 10, maxLength: 30 }),
       }),
       async ({ categoryCode, urgent, steps }) => {
         const caseId = await insertCase(db, world, {
@@ -130,11 +130,24 @@ it('random actions by random actors never leave the table, and the timeline repl
           reporterUserId: world.users.resident.id,
         });
         let successes = 0;
-        for (const { actor: key, action: randomAction, followOffer, pick } of steps) {
+        for (const { actor: randomKey, action: randomAction, followOffer, pick } of steps) {
           clock.advance(3600_000);
           const before = (await loadCase(db.orm, caseId))!;
+          const everyOffer = actorKeys.flatMap((k) =>
+            allowedActionsFor(actors[k], before).map((a) => ({ key: k, action: a })),
+          );
+          // two times in three, prefer offers that move the case along the loop (not overlays, not dead ends)
+          const moving = everyOffer.filter((o) => {
+            const to = transitionOf(o.action).to;
+            return to !== 'same' && !['not_filed', 'duplicate'].includes(to) && o.action !== 'fixOnSpot';
+          });
+          const offers = pick % 3 !== 0 && moving.length > 0 ? moving : everyOffer;
+          const chosen =
+            followOffer && offers.length > 0
+              ? offers[Math.floor(pick / 3) % offers.length]!
+              : { key: randomKey, action: randomAction };
+          const { key, action } = chosen;
           const allowed = allowedActionsFor(actors[key], before);
-          const action = followOffer && allowed.length > 0 ? allowed[pick % allowed.length]! : randomAction;
           const variants = inputVariants(action);
           const body = variants[pick % variants.length]!;
           let to: CaseStatus | undefined;
@@ -153,9 +166,10 @@ it('random actions by random actors never leave the table, and the timeline repl
           successes += 1;
           visited.add(to);
           expect(to).toBe(after.row.status);
-          expect(edges.has(`${before.row.status}|${action}|${to}`), `${before.row.status} -${action}-> ${to}`).toBe(
-            true,
-          );
+          expect(
+            edges.has(`${before.row.status}|${action}|${to}`),
+            `${before.row.status} -${action}-> ${to}`,
+          ).toBe(true);
           expect(transitionOf(action).from).toContain(before.row.status);
           // what the service let through, the case offered to that actor
           expect(allowed, `${key} ${action} on ${before.row.status}`).toContain(action);
@@ -169,13 +183,15 @@ it('random actions by random actors never leave the table, and the timeline repl
           sql`select status, version from grid_case where id = ${caseId}`,
         );
         expect(timeline[0]).toEqual({ from_status: null, to_status: 'reported' });
-        for (let i = 1; i < timeline.length; i++) expect(timeline[i]!.from_status).toBe(timeline[i - 1]!.to_status);
+        for (let i = 1; i < timeline.length; i++)
+          expect(timeline[i]!.from_status).toBe(timeline[i - 1]!.to_status);
         expect(timeline.at(-1)!.to_status).toBe(current!.status);
         expect(timeline.length).toBe(1 + successes);
         expect(current!.version).toBe(successes);
       },
     ),
-    { numRuns: 12 },
+    // a fixed seed keeps CI repeatable; FC_SEED=<n> explores others
+    { numRuns: 12, seed: Number(process.env.FC_SEED ?? 20261124) },
   );
   for (const status of ['verifying', 'filed', 'dispatched', 'in_progress', 'responded', 'closed'])
     expect(visited, `no sequence reached ${status}`).toContain(status);

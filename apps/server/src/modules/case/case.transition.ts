@@ -41,7 +41,11 @@ export function parseActionInput<A extends CaseAction>(action: A, body: unknown)
     field: ['body', ...issue.path.map(String)].join('.'),
     message: issue.message,
   }));
-  throw new DomainError('VALIDATION_FAILED', fields.map((f) => `${f.field}: ${f.message}`).join('; '), fields);
+  throw new DomainError(
+    'VALIDATION_FAILED',
+    fields.map((f) => `${f.field}: ${f.message}`).join('; '),
+    fields,
+  );
 }
 
 /** The deadline that applies in a status (the current stage's due). */
@@ -141,10 +145,14 @@ export async function applyAction(options: {
     const to = targetOf(action, row.status, input as { result?: unknown });
     const effects = await effectsOf({ tx, actor, loaded, action, input, now, to });
 
-    const handle = 'handle_due_at' in effects.set ? dateOf(effects.set.handle_due_at as string | null) : row.handle_due_at;
-    const accept = 'accept_due_at' in effects.set ? dateOf(effects.set.accept_due_at as string | null) : row.accept_due_at;
+    const handle =
+      'handle_due_at' in effects.set ? dateOf(effects.set.handle_due_at as string | null) : row.handle_due_at;
+    const accept =
+      'accept_due_at' in effects.set ? dateOf(effects.set.accept_due_at as string | null) : row.accept_due_at;
     const inspect =
-      'inspect_due_at' in effects.set ? dateOf(effects.set.inspect_due_at as string | null) : row.inspect_due_at;
+      'inspect_due_at' in effects.set
+        ? dateOf(effects.set.inspect_due_at as string | null)
+        : row.inspect_due_at;
     const dueAt = currentDue(to, { accept, handle, inspect, current: row.due_at });
     const dueChanged = (dueAt?.getTime() ?? null) !== (row.due_at ? new Date(row.due_at).getTime() : null);
     const set: Record<string, string | number | boolean | null> = {
@@ -159,7 +167,9 @@ export async function applyAction(options: {
       set.overdue_since = null;
     }
     if (effects.beyondCalendar !== undefined) set.deadline_beyond_calendar = effects.beyondCalendar;
-    const assignments = Object.entries(set).map(([column, value]) => sql`${sql.identifier(column)} = ${value}`);
+    const assignments = Object.entries(set).map(
+      ([column, value]) => sql`${sql.identifier(column)} = ${value}`,
+    );
     await tx.execute(sql`update grid_case set ${sql.join(assignments, sql`, `)}, version = version + 1
       where id = ${caseId}`);
     for (const statement of effects.after) await tx.execute(statement);
@@ -305,7 +315,10 @@ async function effectsOf(options: EffectOptions): Promise<Effects> {
       const input = options.input as CaseActionInput<'escalate'>;
       withReason(input.reason);
       if (input.skipLevel && !skipLevelAllowed(snapshotOf(row)))
-        throw invalid('body.skipLevel', '仅紧急或突发事件可越级上报 (skip-level only for urgent cases or emergencies)');
+        throw invalid(
+          'body.skipLevel',
+          '仅紧急或突发事件可越级上报 (skip-level only for urgent cases or emergencies)',
+        );
       let target = await one<{ code: string; level: string; path: string }>(
         tx,
         sql`select p.code, p.level, p.path from region o join region p on p.code = o.parent_code
@@ -319,7 +332,8 @@ async function effectsOf(options: EffectOptions): Promise<Effects> {
         );
         target = above ?? target;
       }
-      if (!target) throw new DomainError('CASE_INVALID_TRANSITION', '已是最高层级 (already at the top level)');
+      if (!target)
+        throw new DomainError('CASE_INVALID_TRANSITION', '已是最高层级 (already at the top level)');
       effects.set.owner_region_code = target.code;
       effects.set.owner_region_path = target.path;
       effects.set.owner_level = target.level;
@@ -332,7 +346,10 @@ async function effectsOf(options: EffectOptions): Promise<Effects> {
       const lead =
         input.leadDepartmentId ?? (await resolveDepartment(tx, row.category_code, row.region_path))?.id;
       if (lead === undefined)
-        throw invalid('body.leadDepartmentId', '该事项没有默认承办部门,请指定 (no default department: choose one)');
+        throw invalid(
+          'body.leadDepartmentId',
+          '该事项没有默认承办部门,请指定 (no default department: choose one)',
+        );
       const all = [lead, ...input.coDepartmentIds, ...input.ccDepartmentIds];
       const found = await rows<{ id: number; region_path: string }>(
         tx,

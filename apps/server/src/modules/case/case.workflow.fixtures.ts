@@ -107,7 +107,9 @@ export async function insertCase(
   const lead =
     options.leadDepartmentId !== undefined
       ? options.leadDepartmentId
-      : ['dispatched', 'in_progress', 'suspended', 'responded', 'inspecting', 'closed', 'evaluated'].includes(status)
+      : ['dispatched', 'in_progress', 'suspended', 'responded', 'inspecting', 'closed', 'evaluated'].includes(
+            status,
+          )
         ? world.departments.urban
         : null;
   const reportedAt = '2026-11-19T02:00:00Z';

@@ -1,7 +1,12 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { caseActionInputSchemas, caseActionValues, caseStatusValues, terminalCaseStatuses } from '@wangge/contracts';
+import {
+  caseActionInputSchemas,
+  caseActionValues,
+  caseStatusValues,
+  terminalCaseStatuses,
+} from '@wangge/contracts';
 import { describe, expect, it } from 'vitest';
 import { permissions } from '../../platform/access.ts';
 import {
@@ -65,7 +70,7 @@ describe('the transition table', () => {
 
   it('reaches every state from reported', () => {
     const seen = new Set(['reported']);
-    for (let changed = true; changed; ) {
+    for (let changed = true; changed;) {
       changed = false;
       for (const e of workflowEdges())
         if (seen.has(e.from) && !seen.has(e.to)) {
@@ -90,15 +95,17 @@ describe('the transition table', () => {
     const inProgress = snapshot({ status: 'in_progress' });
     expect(checkTransition('approveExtension', inProgress, context()).ok).toBe(false);
     expect(checkTransition('requestExtension', inProgress, context()).ok).toBe(true);
-    expect(checkTransition('requestExtension', { ...inProgress, extensionRequested: true }, context()).ok).toBe(
-      false,
-    );
-    expect(checkTransition('rejectExtension', { ...inProgress, extensionRequested: true }, context()).ok).toBe(
-      true,
-    );
+    expect(
+      checkTransition('requestExtension', { ...inProgress, extensionRequested: true }, context()).ok,
+    ).toBe(false);
+    expect(
+      checkTransition('rejectExtension', { ...inProgress, extensionRequested: true }, context()).ok,
+    ).toBe(true);
     const unhappy = snapshot({ status: 'evaluated', evaluation: 'dissatisfied' });
     expect(checkTransition('reopen', unhappy, context()).ok).toBe(true);
-    expect(checkTransition('reopen', { ...unhappy, evaluation: 'basically_satisfied' }, context()).ok).toBe(false);
+    expect(checkTransition('reopen', { ...unhappy, evaluation: 'basically_satisfied' }, context()).ok).toBe(
+      false,
+    );
     expect(checkTransition('reopen', { ...unhappy, hasLeadDepartment: false }, context()).ok).toBe(false);
     expect(
       checkTransition('reopen', unhappy, context({ settings: { reopenOnDissatisfied: false } })).ok,
@@ -150,7 +157,12 @@ function replaceBetween(doc: string, startMarker: string, endMarker: string, bod
 describe('docs/domain/case-workflow.md', () => {
   it('carries the table generated from the code (WANGGE_UPDATE_DOCS=1 rewrites it)', () => {
     const doc = fs.readFileSync(docPath, 'utf8');
-    const next = replaceBetween(doc, '<!-- table:begin -->', '<!-- table:end -->', `\n${workflowTableMarkdown()}\n`);
+    const next = replaceBetween(
+      doc,
+      '<!-- table:begin -->',
+      '<!-- table:end -->',
+      `\n${workflowTableMarkdown()}\n`,
+    );
     if (process.env.WANGGE_UPDATE_DOCS === '1') fs.writeFileSync(docPath, next);
     else expect(next).toBe(doc);
   });
