@@ -5,11 +5,14 @@ import { openDatabase } from './platform/db.ts';
 import { migrate } from './platform/migrate.ts';
 import { verifyAuditChain } from './platform/audit.ts';
 import { isTerritoryEmpty, seedDemoCity, seedScale } from './seed/demo-city.ts';
+import { seedScaleCases } from './seed/demo-cases.ts';
 
 const usage = `npm run wangge -- <command>
   migrate                       apply pending database migrations
   seed [--demo]                 seed the demo city into an empty database
   seed --scale city|province    generate a large territory for benchmarks (province: ~41k grids)
+  seed --cases N [--city CODE] [--days D]
+                                generate N benchmark cases over the existing grids (PostgreSQL; D days, default 730)
   audit-verify                  check the audit log's hash chain; exit 1 if a row was changed or deleted`;
 
 const [command, ...rest] = process.argv.slice(2);
@@ -36,6 +39,21 @@ async function run(): Promise<number> {
       }
       case 'seed': {
         await migrate(db);
+        const cases = option('--cases');
+        if (cases) {
+          const count = Number(cases);
+          if (!Number.isInteger(count) || count < 1)
+            throw new Error('--cases must be a positive whole number');
+          const days = option('--days');
+          const result = await seedScaleCases(db, {
+            count,
+            now: systemClock.now(),
+            ...(option('--city') ? { cityCode: option('--city')! } : {}),
+            ...(days ? { days: Number(days) } : {}),
+          });
+          process.stdout.write(`${JSON.stringify(result)}\n`);
+          return 0;
+        }
         const scale = option('--scale');
         if (scale) {
           if (scale !== 'city' && scale !== 'province') throw new Error('--scale must be city or province');

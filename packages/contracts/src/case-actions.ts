@@ -39,8 +39,16 @@ export const CaseActionSchema = z.enum(caseActionValues);
 export type CaseAction = z.infer<typeof CaseActionSchema>;
 
 const text = (max: number) => z.string().trim().min(1, '必填 (required)').max(max);
-/** Photo ids (case_photo) attached to a step. */
-const Attachments = z.array(z.number().int().positive()).max(9).optional();
+/** Maximum photos attached to one step. */
+export const caseActionAttachmentsMax = 10;
+/** Photo ids (case_photo) of this case, uploaded before the step (POST /api/cases/{id}/photos). */
+const Attachments = z
+  .array(z.number().int().positive())
+  .max(
+    caseActionAttachmentsMax,
+    `最多 ${caseActionAttachmentsMax} 张照片 (at most ${caseActionAttachmentsMax} photos)`,
+  )
+  .optional();
 const Comment = z.string().trim().max(2000).optional();
 const DepartmentId = z.number().int().positive();
 
@@ -159,6 +167,13 @@ export const CaseDetailSchema = z.object({
 });
 export type CaseDetail = z.infer<typeof CaseDetailSchema>;
 
+/** A photo attached to a timeline step; the bytes are at GET /api/cases/{id}/photos/{photoId}. */
+export const CaseTimelineAttachmentSchema = z.object({
+  photoId: z.number().int(),
+  contentType: z.string(),
+});
+export type CaseTimelineAttachment = z.infer<typeof CaseTimelineAttachmentSchema>;
+
 export const CaseTimelineEntrySchema = z.object({
   id: z.number().int(),
   at: Iso,
@@ -169,7 +184,7 @@ export const CaseTimelineEntrySchema = z.object({
   toStatus: CaseStatusSchema.nullable(),
   comment: z.string().nullable(),
   data: z.record(z.string(), z.unknown()),
-  attachments: z.array(z.unknown()),
+  attachments: z.array(CaseTimelineAttachmentSchema),
 });
 export const CaseTimelineSchema = z.object({ items: z.array(CaseTimelineEntrySchema) });
 export type CaseTimelineEntry = z.infer<typeof CaseTimelineEntrySchema>;

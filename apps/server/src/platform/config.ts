@@ -13,6 +13,14 @@ export interface Config {
   bodyLimit: number;
   version: string;
   secureCookies: boolean;
+  /** 不满意重办: a dissatisfied evaluation may reopen the case (WANGGE_REOPEN_ON_DISSATISFIED, default on). */
+  reopenOnDissatisfied: boolean;
+}
+
+/** A boolean switch from the environment: unset or empty → the default; '0', 'false', 'no', 'off' → false. */
+function flag(value: string | undefined, fallback: boolean): boolean {
+  if (value === undefined || value.trim() === '') return fallback;
+  return !['0', 'false', 'no', 'off'].includes(value.trim().toLowerCase());
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
@@ -29,5 +37,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     bodyLimit: Number(env.WANGGE_BODY_LIMIT ?? 1024 * 1024),
     version: env.npm_package_version ?? '0.1.0',
     secureCookies: env.WANGGE_SECURE_COOKIES === '1',
+    reopenOnDissatisfied: flag(env.WANGGE_REOPEN_ON_DISSATISFIED, true),
   };
 }

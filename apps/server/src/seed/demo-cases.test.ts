@@ -66,7 +66,10 @@ describe('demo cases', () => {
   it('cover about 90 days, every status and every channel, with 3,000–6,000 cases', async () => {
     expect(seeded.cases).toBeGreaterThanOrEqual(3000);
     expect(seeded.cases).toBeLessThanOrEqual(6000);
-    const statuses = await rows<{ status: string }>(db.orm, sql`select distinct status from grid_case order by 1`);
+    const statuses = await rows<{ status: string }>(
+      db.orm,
+      sql`select distinct status from grid_case order by 1`,
+    );
     expect(statuses.map((s) => s.status).sort()).toEqual([...caseStatusValues].sort());
     const channels = await rows<{ channel: string }>(db.orm, sql`select distinct channel from grid_case`);
     expect(channels.map((c) => c.channel).sort()).toEqual([...caseChannelValues].sort());

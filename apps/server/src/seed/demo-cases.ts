@@ -94,16 +94,37 @@ function itemWeight(code: string, month: number, day: number): number {
   const heating = month >= 11 || month <= 3 || (month === 10 && day >= 15);
   const summer = month >= 6 && month <= 9;
   const base: Record<string, number> = {
-    '0101': 5, '0102': 1.5, '0103': 1.5, '0104': 4,
-    '0201': 1, '0202': 0.6, '0203': 2,
-    '0301': 3, '0302': 2, '0303': 0.6, '0304': 1.5,
-    '0401': 14, '0402': 8, '0403': 12, '0404': 3,
-    '0501': 6, '0502': 4, '0503': 4, '0504': 4,
-    '0601': 1.5, '0602': 1, '0603': 1,
-    '0701': 3, '0702': 1.5, '0703': 1,
-    '0801': 3, '0802': 2,
-    '0901': 0.6, '0902': 0.8,
-    '1001': 5, '1002': 3,
+    '0101': 5,
+    '0102': 1.5,
+    '0103': 1.5,
+    '0104': 4,
+    '0201': 1,
+    '0202': 0.6,
+    '0203': 2,
+    '0301': 3,
+    '0302': 2,
+    '0303': 0.6,
+    '0304': 1.5,
+    '0401': 14,
+    '0402': 8,
+    '0403': 12,
+    '0404': 3,
+    '0501': 6,
+    '0502': 4,
+    '0503': 4,
+    '0504': 4,
+    '0601': 1.5,
+    '0602': 1,
+    '0603': 1,
+    '0701': 3,
+    '0702': 1.5,
+    '0703': 1,
+    '0801': 3,
+    '0802': 2,
+    '0901': 0.6,
+    '0902': 0.8,
+    '1001': 5,
+    '1002': 3,
   };
   let w = base[code] ?? 1;
   if (code === '0503' && heating) w *= 5; // 供暖: heating season from mid-October in Jiamusi
@@ -266,7 +287,7 @@ function simulate(options: {
     actor: string | null,
     role: string,
     action: string,
-    to: string | 'same',
+    to: string /* a status, or 'same' */,
     data: Record<string, unknown> = {},
     comment: string | null = null,
   ) => {
@@ -480,7 +501,12 @@ function simulate(options: {
       if (!step(wait(0.3 + random() * 3, 0.05))) return result();
       c.leadDepartment = lead;
       if (random() < 0.15)
-        c.coDepartments = [pick(random, options.departmentKeys.filter((k) => k !== lead))];
+        c.coDepartments = [
+          pick(
+            random,
+            options.departmentKeys.filter((k) => k !== lead),
+          ),
+        ];
       if (random() < 0.1)
         c.ccDepartments = [
           pick(
@@ -512,7 +538,15 @@ function simulate(options: {
     if (round === 0 && random() < 0.03) {
       if (!step(2 + random() * 10)) return result();
       c.extensionRequested = true;
-      add(t, `dh-${lead}`, 'department_handler', 'requestExtension', 'same', { workingDays: 3 }, '需协调产权单位');
+      add(
+        t,
+        `dh-${lead}`,
+        'department_handler',
+        'requestExtension',
+        'same',
+        { workingDays: 3 },
+        '需协调产权单位',
+      );
       if (!step(1 + random() * 4)) return result();
       c.extensionRequested = false;
       c.handleDueAt = calendar.addWorkingDays(new Date(c.handleDueAt), 3).dueAt.getTime();
@@ -598,7 +632,9 @@ export function generateDemoCases(options: {
   for (let d = 0; d < demoCaseDays; d++) {
     const dayStart = startMs + d * dayMs;
     const weekday = new Date(dayStart + 8 * hourMs).getUTCDay();
-    const count = Math.round(perDay * (weekday === 0 || weekday === 6 ? 0.7 : 1.08) * (0.85 + random() * 0.3));
+    const count = Math.round(
+      perDay * (weekday === 0 || weekday === 6 ? 0.7 : 1.08) * (0.85 + random() * 0.3),
+    );
     const month = chinaMonth(dayStart);
     const dayOfMonth = Number(chinaDate(dayStart).slice(8, 10));
     const itemWeights = items.map((i): [CategoryItem, number] => [i, itemWeight(i.code, month, dayOfMonth)]);
@@ -822,9 +858,27 @@ export async function insertDemoCases(ex: Executor, cases: readonly DemoCase[], 
       c.leadDepartment === null || c.dispatchedAt === null
         ? []
         : [
-            { client_id: c.clientId, code: c.leadDepartment, role: 'lead', at: c.dispatchedAt, status: leadStatus(c) },
-            ...c.coDepartments.map((code) => ({ client_id: c.clientId, code, role: 'co', at: c.dispatchedAt, status: 'accepted' })),
-            ...c.ccDepartments.map((code) => ({ client_id: c.clientId, code, role: 'cc', at: c.dispatchedAt, status: 'pending' })),
+            {
+              client_id: c.clientId,
+              code: c.leadDepartment,
+              role: 'lead',
+              at: c.dispatchedAt,
+              status: leadStatus(c),
+            },
+            ...c.coDepartments.map((code) => ({
+              client_id: c.clientId,
+              code,
+              role: 'co',
+              at: c.dispatchedAt,
+              status: 'accepted',
+            })),
+            ...c.ccDepartments.map((code) => ({
+              client_id: c.clientId,
+              code,
+              role: 'cc',
+              at: c.dispatchedAt,
+              status: 'pending',
+            })),
           ],
     );
     if (departments.length > 0)
@@ -903,9 +957,9 @@ export async function seedDemoCases(
     await ensureDefaultCalendar(tx);
     const calendar = await getWorkCalendar(tx);
     const items = await categoryItems(tx);
-    const departmentKeys = (await rows<{ code: string }>(tx, sql`select code from department order by code`)).map(
-      (d) => d.code,
-    );
+    const departmentKeys = (
+      await rows<{ code: string }>(tx, sql`select code from department order by code`)
+    ).map((d) => d.code);
     const cases = generateDemoCases({
       regions: options.regions,
       items,
@@ -916,6 +970,8 @@ export async function seedDemoCases(
     });
     return insertDemoCases(tx, cases, options.now);
   });
+  // Fresh statistics, so the first queue and KPI queries are planned for the rows just written.
+  await db.execScript('analyze grid_case; analyze case_timeline; analyze case_department;');
   return { cases: count, caseMilliseconds: Date.now() - started };
 }
 
@@ -971,7 +1027,7 @@ export async function seedScaleCases(
                      ('x' || substr(h, 8, 7))::bit(28)::int / 268435456.0 as u2,
                      ('x' || substr(h, 15, 7))::bit(28)::int / 268435456.0 as u3,
                      ('x' || substr(h, 22, 7))::bit(28)::int / 268435456.0 as u4,
-                     ('x' || substr(h, 26, 7))::bit(28)::int / 268435456.0 as u5
+                     ('x' || substr(h, 29, 4))::bit(16)::int / 65536.0 as u5
               from base
             ),
             picked as (
@@ -1015,8 +1071,8 @@ export async function seedScaleCases(
                                               order by d.i) as seq,
                      extract(year from d.reported_at at time zone 'Asia/Shanghai')::int as year
               from decided d
-            )
-            insert into grid_case (client_id, serial, title, category_code, channel, urgent, status, location, address,
+            ),
+            ins as (insert into grid_case (client_id, serial, title, category_code, channel, urgent, status, location, address,
               grid_code, region_path, owner_region_code, owner_region_path, owner_level, lead_department_id,
               rework_count, evaluation, accept_due_at, handle_due_at, due_at, overdue, overdue_since, reported_at,
               filed_at, dispatched_at, accepted_at, responded_at, closed_at, evaluated_at, created_at, updated_at)
@@ -1047,12 +1103,11 @@ export async function seedScaleCases(
             left join case_serial_counter k on k.year = n.year and k.region_code = n.district
             left join department dep on dep.code = case when exists (select 1 from department x where x.code = n.city || '-' || n.department_key)
                                                    then n.city || '-' || n.department_key else n.department_key end
-            returning id::int as first, id::int as last`,
+            returning id)
+            select min(id)::int as first, max(id)::int as last from ins`,
       );
-      // (returning every id is cheap next to the insert; min/max bound the timeline insert)
-      const ids = range.map((r) => r.first!);
-      const first = Math.min(...ids);
-      const last = Math.max(...ids);
+      const first = range[0]!.first!;
+      const last = range[0]!.last!;
       await tx.execute(sql`insert into case_serial_counter (year, region_code, last_value)
         select split_part(serial, '-', 1)::int, split_part(serial, '-', 2), max(split_part(serial, '-', 3)::int)
         from grid_case where id between ${first} and ${last} group by 1, 2
@@ -1086,6 +1141,8 @@ export async function seedScaleCases(
     });
     timeline += counted;
   }
-  await db.execScript(`drop table if exists scale_grid; drop table if exists scale_item; analyze grid_case; analyze case_timeline;`);
+  await db.execScript(
+    `drop table if exists scale_grid; drop table if exists scale_item; analyze grid_case; analyze case_timeline;`,
+  );
   return { cases: options.count, timeline, milliseconds: Date.now() - started };
 }

@@ -1,11 +1,11 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { caseIntakeLimits, type CasePhoto } from '@wangge/contracts';
+import { caseIntakeLimits, type CasePhoto, type CaseTimelineAttachment } from '@wangge/contracts';
 import sharp from 'sharp';
 import { can, type Actor } from '../../platform/access.ts';
 import type { Clock } from '../../platform/clock.ts';
-import { one, sql, type Database, type Executor } from '../../platform/db.ts';
+import { one, rows, sql, type Database, type Executor } from '../../platform/db.ts';
 import { DomainError } from '../../platform/errors.ts';
 
 /** Where photo bytes live: a directory in embedded mode; object storage can implement the same three calls. */
@@ -203,4 +203,34 @@ export async function readCasePhoto(options: {
   const bytes = row ? await store.get(row.storage_key) : undefined;
   if (!row || !bytes) throw new DomainError('NOT_FOUND', '未找到照片 (photo not found)');
   return { contentType: row.content_type, bytes };
+}
+
+/**
+ * The photos a workflow step attaches (`attachments` of an action body), in the order given, once each: every id
+ * must be a photo already uploaded to this case, otherwise 400 `body.attachments`.
+ */
+export async function attachmentsOf(
+  ex: Executor,
+  caseId: number,
+  photoIds: readonly number[],
+): Promise<CaseTimelineAttachment[]> {
+  const ids = [...new Set(photoIds)];
+  if (ids.length === 0) return [];
+  const found = await rows<{ id: number; content_type: string }>(
+    ex,
+    sql`select id::int as id, content_type from case_photo
+        where case_id = ${caseId} and id in (${sql.join(
+          ids.map((id) => sql`${id}`),
+          sql`, `,
+        )})`,
+  );
+  const byId = new Map(found.map((row) => [row.id, row.content_type]));
+  const missing = ids.filter((id) => !byId.has(id));
+  if (missing.length > 0) {
+    const message = `照片 ${missing.join(', ')} 不是本案件的照片,请先上传 (photo ${missing.join(', ')} is not a photo of this case: upload it to the case first)`;
+    throw new DomainError('VALIDATION_FAILED', `body.attachments: ${message}`, [
+      { field: 'body.attachments', message },
+    ]);
+  }
+  return ids.map((id) => ({ photoId: id, contentType: byId.get(id)! }));
 }

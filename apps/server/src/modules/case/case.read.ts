@@ -1,4 +1,11 @@
-import type { CaseAction, CaseDetail, CaseLevel, CaseStatus, CaseTimelineEntry } from '@wangge/contracts';
+import type {
+  CaseAction,
+  CaseDetail,
+  CaseLevel,
+  CaseStatus,
+  CaseTimelineAttachment,
+  CaseTimelineEntry,
+} from '@wangge/contracts';
 import type { Actor } from '../../platform/access.ts';
 import { one, rows, sql, type Database, type Executor } from '../../platform/db.ts';
 import { DomainError } from '../../platform/errors.ts';
@@ -248,6 +255,19 @@ interface TimelineRow {
   attachments: unknown[];
 }
 
+/** Stored attachments as the API shows them (a bare photo id from an early row counts as a JPEG photo). */
+function presentAttachments(stored: unknown): CaseTimelineAttachment[] {
+  if (!Array.isArray(stored)) return [];
+  return stored.flatMap((entry: unknown): CaseTimelineAttachment[] => {
+    if (typeof entry === 'number') return [{ photoId: entry, contentType: 'image/jpeg' }];
+    if (entry && typeof entry === 'object' && typeof (entry as { photoId?: unknown }).photoId === 'number') {
+      const { photoId, contentType } = entry as { photoId: number; contentType?: unknown };
+      return [{ photoId, contentType: typeof contentType === 'string' ? contentType : 'image/jpeg' }];
+    }
+    return [];
+  });
+}
+
 /** The timeline cap: a case with more steps than this is not a case but a bug. */
 export const timelineLimit = 1000;
 
@@ -278,7 +298,7 @@ export async function getCaseTimeline(options: {
       toStatus: t.to_status,
       comment: t.comment,
       data: t.data,
-      attachments: t.attachments,
+      attachments: presentAttachments(t.attachments),
     })),
   };
 }

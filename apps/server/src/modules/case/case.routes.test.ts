@@ -1,5 +1,9 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import type { CaseAction, CaseDetail, CaseStatus, CaseTimelineEntry } from '@wangge/contracts';
-import { beforeAll, describe, expect, it } from 'vitest';
+import sharp from 'sharp';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fixedClock } from '../../platform/clock.ts';
 import { one, sql, type Database } from '../../platform/db.ts';
 import { auth, territory } from '../../test/factories.ts';
@@ -16,12 +20,19 @@ import {
 let db: Database;
 let server: Wangge;
 let world: WorkflowWorld;
+let dataDir: string;
 
 beforeAll(async () => {
   db = await testDatabase();
   await resetDatabase(db);
   world = await buildWorkflowWorld(db);
-  server = await testServer(db, { clock: fixedClock('2026-11-20T02:00:00Z') });
+  dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'wangge-case-routes-'));
+  server = await testServer(db, { clock: fixedClock('2026-11-20T02:00:00Z'), config: { dataDir } });
+});
+
+afterAll(async () => {
+  await server?.app.close();
+  if (dataDir) fs.rmSync(dataDir, { recursive: true, force: true });
 });
 
 type CaseOptions = Parameters<typeof insertCase>[2];
@@ -561,7 +572,32 @@ describe('rules beyond the state', () => {
     await post(id, 'requestExtension', { days: 2, reason: '需采购' }, 'handlerUrban');
     const approved = await post(id, 'approveExtension', {}, 'operatorA');
     expect(approved.json<CaseDetail>()).toMatchObject({ extensionRequested: false });
-    expect(approved.json<CaseDetail>().due.handle).toBe('2026-11-27T15:59:59.000Z');
+    // due Wednesday 25 November (end of day, China time) + 2 working days: the end of Friday the 27th
+    expect(approved.json<CaseDetail>().due.handle).toBe('2026-11-27T15:59:59.999Z');
+  });
+
+  it('extension days are Chinese working days: across the National Day holiday 2026', async () => {
+    const id = await insertCase(db, world, { status: 'in_progress' });
+    // due at the end of Wednesday 30 September 2026, China time
+    await db.orm.execute(
+      sql`update grid_case set handle_due_at = '2026-09-30T15:59:59.999Z' where id = ${id}`,
+    );
+    await post(id, 'requestExtension', { days: 3, reason: '节日期间无法施工' }, 'handlerUrban');
+    const approved = await post(id, 'approveExtension', {}, 'operatorA');
+    expect(approved.statusCode, approved.body).toBe(200);
+    // 1–7 October are holidays; Thursday 8, Friday 9 and the make-up Saturday 10 are the three working days
+    // (calendar days would have given 3 October)
+    expect(approved.json<CaseDetail>().due.handle).toBe('2026-10-10T15:59:59.999Z');
+    expect(approved.json<CaseDetail>().due.beyondCalendar).toBe(false);
+    const timeline = await server.app.inject({
+      method: 'GET',
+      url: `/api/cases/${id}/timeline`,
+      headers: auth(world.users.operatorA),
+    });
+    expect(timeline.json<{ items: CaseTimelineEntry[] }>().items.at(-1)?.data).toMatchObject({
+      days: 3,
+      handleDueAt: '2026-10-10T15:59:59.999Z',
+    });
   });
 
   it('409 CASE_VERSION_CONFLICT for a stale expectedVersion; 404 for an unknown action', async () => {
@@ -571,5 +607,128 @@ describe('rules beyond the state', () => {
     expect(stale.json<{ code: string }>().code).toBe('CASE_VERSION_CONFLICT');
     expect((await post(id, 'setStatus', {}, 'operatorA')).statusCode).toBe(404);
     expect((await post(id, 'verify', { expectedVersion: 0 }, 'operatorA')).statusCode).toBe(200);
+  });
+});
+
+describe('attachments on a step', () => {
+  const upload = async (caseId: number, user: WorldUser, colour: string) => {
+    const png = await sharp({ create: { width: 16, height: 12, channels: 3, background: colour } })
+      .png()
+      .toBuffer();
+    const response = await server.app.inject({
+      method: 'POST',
+      url: `/api/cases/${caseId}/photos`,
+      payload: png,
+      headers: { 'content-type': 'image/png', ...auth(world.users[user]) },
+    });
+    expect(response.statusCode, response.body).toBe(201);
+    return response.json<{ id: number }>().id;
+  };
+  const timelineOf = async (caseId: number, user: WorldUser) =>
+    (
+      await server.app.inject({
+        method: 'GET',
+        url: `/api/cases/${caseId}/timeline`,
+        headers: auth(world.users[user]),
+      })
+    ).json<{ items: CaseTimelineEntry[] }>().items;
+
+  it('respond with a photo of the fixed problem, inspect with another: the timeline shows them', async () => {
+    const id = await insertCase(db, world, { status: 'in_progress' });
+    const fixed = await upload(id, 'handlerUrban', '#3a3');
+    const responded = await post(
+      id,
+      'respond',
+      { result: '已更换井盖', attachments: [fixed] },
+      'handlerUrban',
+    );
+    expect(responded.statusCode, responded.body).toBe(200);
+    await post(id, 'startInspection', {}, 'workerA1');
+    const checked = await upload(id, 'workerA1', '#33a');
+    const inspected = await post(id, 'inspect', { result: 'pass', attachments: [checked] }, 'workerA1');
+    expect(inspected.statusCode, inspected.body).toBe(200);
+
+    const items = await timelineOf(id, 'operatorA');
+    expect(items.find((t) => t.action === 'respond')?.attachments).toEqual([
+      { photoId: fixed, contentType: 'image/jpeg' },
+    ]);
+    expect(items.find((t) => t.action === 'inspect')?.attachments).toEqual([
+      { photoId: checked, contentType: 'image/jpeg' },
+    ]);
+    expect(items.find((t) => t.action === 'startInspection')?.attachments).toEqual([]);
+    // the attached photo is readable through the case
+    const read = await server.app.inject({
+      method: 'GET',
+      url: `/api/cases/${id}/photos/${fixed}`,
+      headers: auth(world.users.operatorA),
+    });
+    expect(read.statusCode).toBe(200);
+  });
+
+  it('400 body.attachments for a photo of another case or an unknown photo; nothing changes', async () => {
+    const id = await insertCase(db, world, { status: 'in_progress' });
+    const other = await insertCase(db, world, { status: 'in_progress' });
+    const foreign = await upload(other, 'handlerUrban', '#a33');
+    for (const attachments of [[foreign], [9_999_999]]) {
+      const response = await post(id, 'respond', { result: '已处理', attachments }, 'handlerUrban');
+      expect(response.statusCode, response.body).toBe(400);
+      const body = response.json<{ code: string; message: string; fields: { field: string }[] }>();
+      expect(body.code).toBe('VALIDATION_FAILED');
+      expect(body.message).toMatch(
+        /^body\.attachments: .*不是本案件的照片.*\(photo \d+ is not a photo of this case/,
+      );
+      expect(body.fields.map((f) => f.field)).toEqual(['body.attachments']);
+    }
+    const row = await one<{ status: string; version: number }>(
+      db.orm,
+      sql`select status, version from grid_case where id = ${id}`,
+    );
+    expect(row).toEqual({ status: 'in_progress', version: 0 });
+  });
+
+  it('400 for more than 10 photos on one step', async () => {
+    const id = await insertCase(db, world, { status: 'in_progress' });
+    const attachments = Array.from({ length: 11 }, (_, i) => i + 1);
+    const response = await post(id, 'respond', { result: '已处理', attachments }, 'handlerUrban');
+    expect(response.statusCode).toBe(400);
+    expect(response.json<{ fields: { field: string }[] }>().fields.map((f) => f.field)).toContain(
+      'body.attachments',
+    );
+  });
+});
+
+describe('reopenOnDissatisfied switched off', () => {
+  let strict: Wangge;
+
+  beforeAll(async () => {
+    strict = await testServer(db, {
+      clock: fixedClock('2026-11-20T02:00:00Z'),
+      config: { dataDir, reopenOnDissatisfied: false },
+    });
+  });
+
+  afterAll(async () => {
+    await strict?.app.close();
+  });
+
+  it('reopen is not offered and answers 409', async () => {
+    const id = await insertCase(db, world, { status: 'evaluated', evaluation: 'dissatisfied' });
+    const headers = auth(world.users.operatorA);
+    const offered = await server.app.inject({ method: 'GET', url: `/api/cases/${id}`, headers });
+    expect(offered.json<CaseDetail>().allowedActions).toContain('reopen');
+    const detail = await strict.app.inject({ method: 'GET', url: `/api/cases/${id}`, headers });
+    expect(detail.statusCode, detail.body).toBe(200);
+    expect(detail.json<CaseDetail>().allowedActions).not.toContain('reopen');
+    const response = await strict.app.inject({
+      method: 'POST',
+      url: `/api/cases/${id}/actions/reopen`,
+      payload: { reason: '居民不满意' },
+      headers,
+    });
+    expect(response.statusCode, response.body).toBe(409);
+    expect(response.json<{ code: string }>().code).toBe('CASE_INVALID_TRANSITION');
+    expect(
+      (await one<{ status: string }>(db.orm, sql`select status from grid_case where id = ${id}`))?.status,
+    ).toBe('evaluated');
   });
 });

@@ -10,7 +10,7 @@ import { actorOf, type App, type AppContext } from '../../platform/http.ts';
 import type { CaseDeps } from './case.deps.ts';
 import { getCaseDetail, getCaseTimeline } from './case.read.ts';
 import { applyAction } from './case.transition.ts';
-import { isCaseAction } from './case.workflow.ts';
+import { isCaseAction, type WorkflowSettings } from './case.workflow.ts';
 
 /**
  * GET /api/cases/:id (with allowedActions), POST /api/cases/:id/actions/:action, GET /api/cases/:id/timeline.
@@ -18,7 +18,8 @@ import { isCaseAction } from './case.workflow.ts';
  * `case.read` but see and rate their own reports; department handlers see only cases their department is on).
  */
 export function registerCaseWorkflowRoutes(app: App, ctx: AppContext, _deps: CaseDeps): void {
-  const { db, clock } = ctx;
+  const { db, clock, config } = ctx;
+  const settings: WorkflowSettings = { reopenOnDissatisfied: config.reopenOnDissatisfied };
 
   app.get(
     '/api/cases/:id',
@@ -26,7 +27,7 @@ export function registerCaseWorkflowRoutes(app: App, ctx: AppContext, _deps: Cas
       config: { access: { authenticated: true } },
       schema: { params: CaseIdParamsSchema, response: { 200: CaseDetailSchema } },
     },
-    async (request) => getCaseDetail({ db, actor: actorOf(request), caseId: request.params.id }),
+    async (request) => getCaseDetail({ db, actor: actorOf(request), caseId: request.params.id, settings }),
   );
 
   app.get(
@@ -61,6 +62,7 @@ export function registerCaseWorkflowRoutes(app: App, ctx: AppContext, _deps: Cas
         input,
         expectedVersion,
         requestId: request.id,
+        settings,
       });
     },
   );

@@ -12,8 +12,10 @@ import type { Clock } from '../../platform/clock.ts';
 import { one, rows, sql, type Database, type Executor, type SQL } from '../../platform/db.ts';
 import { DomainError, type FieldError } from '../../platform/errors.ts';
 import { enqueue } from '../../platform/outbox.ts';
+import { getWorkCalendar } from '../calendar/calendar.service.ts';
 import { stageDue, type CaseStage } from '../calendar/deadline.ts';
 import { getItem, resolveDepartment } from '../taxonomy/taxonomy.service.ts';
+import { attachmentsOf } from './case.photos.ts';
 import { canSeeCase, isReporter, relationGrant, requireCaseAccess } from './case.policy.ts';
 import { getCaseDetail, loadCase, snapshotOf, type CaseRow, type LoadedCase } from './case.read.ts';
 import {
@@ -26,8 +28,6 @@ import {
   transitionOf,
   type WorkflowSettings,
 } from './case.workflow.ts';
-
-const dayMs = 24 * 3600 * 1000;
 
 function invalid(field: string, message: string): DomainError {
   return new DomainError('VALIDATION_FAILED', `${field}: ${message}`, [{ field, message }]);
@@ -144,6 +144,11 @@ export async function applyAction(options: {
 
     const to = targetOf(action, row.status, input as { result?: unknown });
     const effects = await effectsOf({ tx, actor, loaded, action, input, now, to });
+    const attachments = await attachmentsOf(
+      tx,
+      caseId,
+      (input as { attachments?: number[] }).attachments ?? [],
+    );
 
     const handle =
       'handle_due_at' in effects.set ? dateOf(effects.set.handle_due_at as string | null) : row.handle_due_at;
@@ -174,7 +179,6 @@ export async function applyAction(options: {
       where id = ${caseId}`);
     for (const statement of effects.after) await tx.execute(statement);
 
-    const attachments = (input as { attachments?: number[] }).attachments ?? [];
     await tx.execute(sql`insert into case_timeline (case_id, at, actor_id, actor_role, action, from_status, to_status,
         comment, data, attachments)
       values (${caseId}, ${nowIso}, ${actor.userId}, ${acting.role}, ${action}, ${row.status}, ${to},
@@ -416,8 +420,11 @@ async function effectsOf(options: EffectOptions): Promise<Effects> {
       );
       const days = request?.days ?? 0;
       const from = row.handle_due_at ? new Date(row.handle_due_at) : now;
-      // Extensions are granted in calendar days from the current handling deadline.
-      effects.set.handle_due_at = new Date(from.getTime() + days * dayMs).toISOString();
+      // Extensions are granted in working days (工作日, holidays and make-up workdays counted) after the
+      // current handling deadline's day, due at the end of the last one (China time).
+      const extended = (await getWorkCalendar(tx)).addWorkingDays(from, days);
+      effects.set.handle_due_at = extended.dueAt.toISOString();
+      effects.beyondCalendar = (effects.beyondCalendar ?? false) || extended.beyondCalendar;
       effects.set.extension_requested = false;
       effects.data.days = days;
       effects.data.handleDueAt = effects.set.handle_due_at;
