@@ -41,6 +41,8 @@ export interface OpenOptions {
   dataDir?: string;
   logger?: Logger;
   poolSize?: number;
+  /** PostgreSQL only: runs on every new connection (session settings, notice listeners). */
+  onConnect?: (client: pg.PoolClient) => Promise<void>;
 }
 
 export async function openDatabase(options: OpenOptions): Promise<Database> {
@@ -87,6 +89,8 @@ async function openPostgres(url: string, options: OpenOptions): Promise<Database
   });
   // An idle client whose server went away emits 'error' on the pool: without a handler the process dies.
   pool.on('error', (error) => options.logger?.warn({ err: error.message }, 'postgres pool client error'));
+  const onConnect = options.onConnect;
+  if (onConnect) pool.on('connect', (client) => void onConnect(client));
   const orm = drizzlePostgres(pool) as unknown as Orm;
   // Fail fast at start-up if the server is not there.
   const client = await pool.connect();
