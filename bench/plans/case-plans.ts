@@ -45,8 +45,10 @@ if (argv.includes('--prepare')) {
   if ((grids?.n ?? 0) < 5000) await seedScale(plain, { scale: 'city', now: systemClock.now(), logger });
   const have = await count(plain);
   if (have < wanted) {
-    process.stdout.write(`seeding ${wanted - have} cases…\n`);
-    const seeded = await seedScaleCases(plain, { count: wanted - have, now: systemClock.now() });
+    // The generator numbers its cases from 1 and spreads them over the whole period: start it afresh.
+    if (have > 0) await plain.execScript('truncate grid_case, case_serial_counter cascade');
+    process.stdout.write(`seeding ${wanted} cases…\n`);
+    const seeded = await seedScaleCases(plain, { count: wanted, now: systemClock.now() });
     process.stdout.write(`${JSON.stringify(seeded)}\n`);
   }
   await plain.execScript('analyze');
