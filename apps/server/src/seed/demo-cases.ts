@@ -276,7 +276,9 @@ function simulate(options: {
   const { random, item, channel, grid, places, reportedMs, nowMs, calendar } = options;
   const community = places.byCode.get(grid.parentCode!)!;
   const street = places.byCode.get(community.parentCode!)!;
-  const operator = `op-${community.code}`;
+  // Intake's rule: hotline, department, leader and system cases go to the street centre; the others to the community.
+  const streetOwned = ['hotline', 'department', 'leader', 'system'].includes(channel);
+  const operator = `op-${streetOwned ? street.code : community.code}`;
   const worker = `gw-${grid.code}`;
   const timeline: TimelineSeed[] = [];
   let status = 'reported';
@@ -325,8 +327,8 @@ function simulate(options: {
     parentClientId: null as string | null,
     reworkCount: 0,
     evaluation: null as string | null,
-    ownerRegionCode: community.code,
-    ownerLevel: 'community',
+    ownerRegionCode: streetOwned ? street.code : community.code,
+    ownerLevel: streetOwned ? 'street' : 'community',
     leadDepartment: null as string | null,
     coDepartments: [] as string[],
     ccDepartments: [] as string[],
@@ -486,7 +488,7 @@ function simulate(options: {
     add(t, 'demo-leader', 'leader', 'instruct', 'same', {}, '请相关部门尽快办理');
   }
   // 大事全网联动: some go one level up (community → street) before dispatch.
-  if (random() < 0.06) {
+  if (random() < 0.06 && !streetOwned) {
     if (!step(0.5 + random() * 2)) return result();
     add(t, operator, 'centre_operator', 'escalate', 'same', { to: street.code }, '需街道协调');
     c.ownerRegionCode = street.code;
