@@ -134,8 +134,11 @@ describe('scope over HTTP, for random actors and regions', () => {
       headers: auth(admin),
     });
     expect(stats.statusCode).toBe(200);
-    const body = stats.json<{ counts: { grids: number; children: number; users: number } }>();
+    const body = stats.json<{
+      counts: { grids: number; children: number; users: number; openCases: number };
+    }>();
     expect(body.counts.grids).toBe(4);
+    expect(body.counts.openCases).toBe(0);
     expect(body.counts.children).toBe(2);
     const children = await server.app.inject({
       method: 'GET',

@@ -686,6 +686,34 @@ describe('attachments on a step', () => {
     expect(row).toEqual({ status: 'in_progress', version: 0 });
   });
 
+  it('photos follow the case policy: a handler whose department is not on the case gets 404', async () => {
+    const id = await insertCase(db, world, { status: 'in_progress' });
+    const photo = await upload(id, 'handlerUrban', '#3aa');
+    // handlerWater covers the district but the water department is not on this case: it cannot see it at all
+    const detail = await server.app.inject({
+      method: 'GET',
+      url: `/api/cases/${id}`,
+      headers: auth(world.users.handlerWater),
+    });
+    expect(detail.statusCode).toBe(404);
+    const read = await server.app.inject({
+      method: 'GET',
+      url: `/api/cases/${id}/photos/${photo}`,
+      headers: auth(world.users.handlerWater),
+    });
+    expect(read.statusCode).toBe(404);
+    const png = await sharp({ create: { width: 8, height: 8, channels: 3, background: '#aa3' } })
+      .png()
+      .toBuffer();
+    const write = await server.app.inject({
+      method: 'POST',
+      url: `/api/cases/${id}/photos`,
+      payload: png,
+      headers: { 'content-type': 'image/png', ...auth(world.users.handlerWater) },
+    });
+    expect(write.statusCode).toBe(404);
+  });
+
   it('400 for more than 10 photos on one step', async () => {
     const id = await insertCase(db, world, { status: 'in_progress' });
     const attachments = Array.from({ length: 11 }, (_, i) => i + 1);

@@ -1,5 +1,5 @@
-import { requireAccess, type Actor } from '../../platform/access.ts';
-import { one, rows, sql, type Executor } from '../../platform/db.ts';
+import { insideAny, requireAccess, type Actor } from '../../platform/access.ts';
+import { one, rows, sql, type Executor, type SQL } from '../../platform/db.ts';
 import { DomainError } from '../../platform/errors.ts';
 import { findRegion, type RegionLevel, type RegionRow } from './region.queries.ts';
 
@@ -72,6 +72,9 @@ export interface RegionStats {
     workers: number;
     users: number;
     usersByRole: Record<string, number>;
+    /** Cases that happened in the subtree and are not finished; overdue ones among them. */
+    openCases: number;
+    overdueCases: number;
   };
 }
 
@@ -79,10 +82,7 @@ export async function regionStats(ex: Executor, actor: Actor, code: string): Pro
   const region = await findRegion(ex, code);
   if (!region) throw notFound();
   requireAccess(actor, 'region.stats', { regionPath: region.path });
-  const lower = `${region.path}.`;
-  const upper = `${region.path}/`;
-  const inside = (column: ReturnType<typeof sql>) =>
-    sql`(${column} = ${region.path} or (${column} >= ${lower} and ${column} < ${upper}))`;
+  const inside = (column: SQL) => insideAny(column, [region.path]);
   const counts = await one<{ children: number; grids: number; microgrids: number }>(
     ex,
     sql`select
@@ -100,6 +100,12 @@ export async function regionStats(ex: Executor, actor: Actor, code: string): Pro
                count(distinct user_id) filter (where role in ('grid_worker', 'professional_worker'))::int as workers
         from user_role where ${inside(sql`region_path`)}`,
   );
+  const cases = await one<{ open: number; overdue: number }>(
+    ex,
+    sql`select count(*)::int as open, count(*) filter (where overdue)::int as overdue
+        from grid_case
+        where ${inside(sql`region_path`)} and status not in ('closed', 'evaluated', 'not_filed', 'duplicate')`,
+  );
   return {
     region: { code: region.code, level: region.level, name: region.name },
     counts: {
@@ -109,6 +115,8 @@ export async function regionStats(ex: Executor, actor: Actor, code: string): Pro
       workers: totals?.workers ?? 0,
       users: totals?.users ?? 0,
       usersByRole: Object.fromEntries(byRole.map((r) => [r.role, r.users])),
+      openCases: cases?.open ?? 0,
+      overdueCases: cases?.overdue ?? 0,
     },
   };
 }
