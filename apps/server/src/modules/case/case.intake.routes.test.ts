@@ -209,6 +209,27 @@ describe('POST /api/cases', () => {
     expect(stored?.masked).toBe('138****5678');
     expect(stored?.cipher).toMatch(/^v1:[\w-]{8}:/);
     expect(stored?.cipher).not.toContain('13812345678');
+
+    // Staff see an anonymous report as anonymous: no name in the detail, no reporter on the timeline.
+    const id = ok.json<Created>().id;
+    const read = (user: TestUser, url: string) =>
+      server.app.inject({ method: 'GET', url, headers: auth(user) });
+    const detail = await read(operator, `/api/cases/${id}`);
+    expect(detail.statusCode).toBe(200);
+    expect(detail.json<{ reporter: unknown }>().reporter).toEqual({
+      anonymous: true,
+      name: null,
+      contact: '138****5678',
+    });
+    const timeline = await read(operator, `/api/cases/${id}/timeline`);
+    expect(timeline.statusCode).toBe(200);
+    expect(timeline.json<{ items: { action: string; actor: unknown }[] }>().items[0]).toMatchObject({
+      action: 'report',
+      actor: null,
+    });
+    expect(timeline.body).not.toContain(resident.username);
+    const own = await read(resident, `/api/cases/${id}/timeline`);
+    expect(own.json<{ items: { actor: { id: number } | null }[] }>().items[0]?.actor?.id).toBe(resident.id);
   });
 
   it('a hotline work order starts at the street; the caller’s phone is stored sealed and masked, never logged', async () => {

@@ -3,10 +3,12 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { caseIntakeLimits, type CasePhoto, type CaseTimelineAttachment } from '@wangge/contracts';
 import sharp from 'sharp';
-import { can, type Actor } from '../../platform/access.ts';
+import type { Actor } from '../../platform/access.ts';
 import type { Clock } from '../../platform/clock.ts';
 import { one, rows, sql, type Database, type Executor } from '../../platform/db.ts';
 import { DomainError } from '../../platform/errors.ts';
+import { canSeeCase } from './case.policy.ts';
+import { loadCase } from './case.read.ts';
 
 /** Where photo bytes live: a directory in embedded mode; object storage can implement the same three calls. */
 export interface PhotoStore {
@@ -92,23 +94,14 @@ export async function normalisePhoto(
   }
 }
 
-interface CaseAccessRow {
-  region_path: string;
-  reporter_user_id: number | null;
-}
-
-/** The case if the actor may see it (its reporter, or case.read over its place); otherwise 404. */
-async function visibleCase(ex: Executor, actor: Actor, caseId: number): Promise<CaseAccessRow> {
-  const row = await one<CaseAccessRow>(
-    ex,
-    sql`select region_path, reporter_user_id::int as reporter_user_id from grid_case where id = ${caseId}`,
-  );
-  if (
-    !row ||
-    (row.reporter_user_id !== actor.userId && !can(actor, 'case.read', { regionPath: row.region_path }))
-  )
+/**
+ * The case if the actor may see it (the case policy: its reporter, `case.read` over its place, department handlers
+ * only on their department's cases); otherwise 404.
+ */
+async function visibleCase(ex: Executor, actor: Actor, caseId: number): Promise<void> {
+  const loaded = await loadCase(ex, caseId);
+  if (!loaded || !canSeeCase(actor, loaded.facts))
     throw new DomainError('NOT_FOUND', '未找到事件 (case not found)');
-  return row;
 }
 
 /** Start of the current day in China time (UTC+8), as an ISO instant. */

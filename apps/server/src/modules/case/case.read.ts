@@ -229,7 +229,8 @@ export async function getCaseDetail(options: {
     evaluation: row.evaluation,
     reworkCount: row.rework_count,
     reporter: {
-      anonymous: row.reporter_user_id === null && detail.reporter_name === null,
+      // An anonymous report keeps the reporter's user id (their own queue) but no name.
+      anonymous: detail.reporter_name === null,
       name: maskName(detail.reporter_name),
       contact: detail.reporter_contact_masked,
     },
@@ -268,6 +269,10 @@ function presentAttachments(stored: unknown): CaseTimelineAttachment[] {
   });
 }
 
+function isAnonymousReport(t: TimelineRow): boolean {
+  return t.action === 'report' && (t.data as { anonymous?: unknown } | null)?.anonymous === true;
+}
+
 /** The timeline cap: a case with more steps than this is not a case but a bug. */
 export const timelineLimit = 1000;
 
@@ -291,7 +296,11 @@ export async function getCaseTimeline(options: {
     items: items.map((t) => ({
       id: t.id,
       at: new Date(t.at).toISOString(),
-      actor: t.actor_id === null ? null : { id: t.actor_id, name: t.actor_name ?? '' },
+      // 匿名: an anonymous reporter stays anonymous to everyone but themselves.
+      actor:
+        t.actor_id === null || (isAnonymousReport(t) && t.actor_id !== actor.userId)
+          ? null
+          : { id: t.actor_id, name: t.actor_name ?? '' },
       role: t.actor_role,
       action: t.action,
       fromStatus: t.from_status,
