@@ -17,6 +17,7 @@ let base = '';
 let output = '';
 let exit: Promise<number | null>;
 let dataDir: string | undefined;
+let startDatabase: string | undefined;
 
 async function freePort(): Promise<number> {
   return new Promise((resolve) => {
@@ -32,7 +33,8 @@ beforeAll(async () => {
   const env: NodeJS.ProcessEnv = { ...process.env, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'info' };
   const args = ['--import', 'tsx', 'apps/server/src/main.ts'];
   if (process.env.DATABASE_URL) {
-    const name = `wangge_start_${process.env.VITEST_POOL_ID ?? '0'}`;
+    const name = `wangge_start_${process.ppid}_${process.env.VITEST_POOL_ID ?? '0'}`;
+    startDatabase = name;
     const admin = new pg.Client({ connectionString: process.env.DATABASE_URL });
     await admin.connect();
     await admin.query(`drop database if exists ${name} with (force)`);
@@ -65,8 +67,14 @@ beforeAll(async () => {
   process.stdout.write(`server healthy after ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
 }, 180_000);
 
-afterAll(() => {
+afterAll(async () => {
   if (child.exitCode === null) child.kill('SIGKILL');
+  if (startDatabase && process.env.DATABASE_URL) {
+    const admin = new pg.Client({ connectionString: process.env.DATABASE_URL });
+    await admin.connect();
+    await admin.query(`drop database if exists ${startDatabase} with (force)`);
+    await admin.end();
+  }
   if (dataDir) fs.rmSync(dataDir, { recursive: true, force: true });
 });
 

@@ -9,6 +9,18 @@ import { createWangge, type Wangge } from '../server.ts';
 
 let shared: Promise<Database> | undefined;
 
+export const testDatabasePrefix = 'wangge_test_';
+
+export function isAlive(pid: number): boolean {
+  if (!Number.isInteger(pid) || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** Everything the server logs during tests, so tests can check that no personal data reaches the logs. */
 export const capturedLogs: string[] = [];
 
@@ -21,11 +33,19 @@ export function testDatabase(): Promise<Database> {
     const url = process.env.DATABASE_URL;
     let databaseUrl: string | undefined;
     if (url) {
-      const worker = process.env.VITEST_POOL_ID ?? process.env.VITEST_WORKER_ID ?? '0';
-      const name = `wangge_test_${worker}`;
+      // Named after this test run (the vitest main process) and worker, so two runs on one server never meet;
+      // databases left by runs that are gone are dropped.
+      const name = `${testDatabasePrefix}${process.ppid}_${process.env.VITEST_POOL_ID ?? process.env.VITEST_WORKER_ID ?? '0'}`;
       const admin = new pg.Client({ connectionString: url });
       await admin.connect();
-      await admin.query(`drop database if exists ${name} with (force)`);
+      const existing = await admin.query<{ datname: string }>(
+        `select datname from pg_database where datname like '${testDatabasePrefix}%'`,
+      );
+      for (const { datname } of existing.rows) {
+        const pid = Number(datname.slice(testDatabasePrefix.length).split('_')[0]);
+        if (datname === name || !isAlive(pid))
+          await admin.query(`drop database if exists ${datname} with (force)`).catch(() => undefined);
+      }
       await admin.query(`create database ${name}`);
       await admin.end();
       const parsed = new URL(url);
