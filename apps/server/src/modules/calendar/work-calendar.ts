@@ -76,6 +76,18 @@ export class WorkCalendar {
   }
 
   /**
+   * Working days lost between two moments: those after `from`'s China date up to and including `to`'s
+   * (suspended on Friday, resumed on Wednesday: Monday, Tuesday and Wednesday, 3). Zero when `to` is not later.
+   */
+  workingDaysBetween(from: Date, to: Date): number {
+    const end = dayNumber(chinaDateOf(to));
+    let count = 0;
+    for (let day = dayNumber(chinaDateOf(from)) + dayMs; day <= end; day += dayMs)
+      if (this.isWorkingDay(dateOfDayNumber(day))) count += 1;
+    return count;
+  }
+
+  /**
    * Counts `days` working days starting the day after `from` (China local date) and falls due at the end of the
    * last one. Zero days: the end of `from`'s own day.
    */

@@ -22,12 +22,14 @@ let server: Wangge;
 let world: WorkflowWorld;
 let dataDir: string;
 
+const clock = fixedClock('2026-11-20T02:00:00Z');
+
 beforeAll(async () => {
   db = await testDatabase();
   await resetDatabase(db);
   world = await buildWorkflowWorld(db);
   dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'wangge-case-routes-'));
-  server = await testServer(db, { clock: fixedClock('2026-11-20T02:00:00Z'), config: { dataDir } });
+  server = await testServer(db, { clock, config: { dataDir } });
 });
 
 afterAll(async () => {
@@ -560,11 +562,29 @@ describe('rules beyond the state', () => {
     expect(reopened.json<CaseDetail>()).toMatchObject({ status: 'dispatched', evaluation: null });
   });
 
-  it('suspend stops the clock; resume moves the handling deadline by the time suspended', async () => {
+  it('suspend stops the clock; resume moves the handling deadline by the working days lost', async () => {
     const id = await insertCase(db, world, { status: 'suspended' });
-    // suspended at 00:00, resumed at 02:00: two hours later than 2026-11-25T15:59:59Z
-    const response = await post(id, 'resume', {}, 'handlerUrban');
-    expect(response.json<CaseDetail>().due.handle).toBe('2026-11-25T17:59:59.000Z');
+    // suspended and resumed on the same day: no working day lost, the deadline stays
+    const sameDay = await post(id, 'resume', {}, 'handlerUrban');
+    expect(sameDay.json<CaseDetail>().due.handle).toBe('2026-11-25T15:59:59.000Z');
+    // suspended on Friday 2026-09-25 (中秋节 25–27 Sept), resumed on Friday 2026-10-09: the working days after
+    // the 25th up to the 9th are 28, 29, 30 Sept and 8, 9 Oct (1–7 Oct National Day) → 5 working days
+    const later = await insertCase(db, world, { status: 'suspended' });
+    await db.orm.execute(
+      sql`update grid_case set handle_due_at = '2026-09-30T15:59:59.999Z' where id = ${later}`,
+    );
+    await db.orm.execute(
+      sql`update case_timeline set at = '2026-09-25T02:00:00Z' where case_id = ${later} and action = 'suspend'`,
+    );
+    clock.set('2026-10-09T03:00:00Z');
+    try {
+      const resumed = await post(later, 'resume', {}, 'handlerUrban');
+      expect(resumed.statusCode).toBe(200);
+      // due end of 30 Sept + 5 working days: 8, 9, 10 (make-up Saturday), 12, 13 Oct → end of Tuesday 13 Oct
+      expect(resumed.json<CaseDetail>().due.handle).toBe('2026-10-13T15:59:59.999Z');
+    } finally {
+      clock.set('2026-11-20T02:00:00Z');
+    }
   });
 
   it('extension: requested days move the handling deadline when approved', async () => {

@@ -399,10 +399,15 @@ async function effectsOf(options: EffectOptions): Promise<Effects> {
         tx,
         sql`select at from case_timeline where case_id = ${caseId} and action = 'suspend' order by id desc limit 1`,
       );
-      const pausedMs = suspended ? Math.max(0, now.getTime() - new Date(suspended.at).getTime()) : 0;
-      if (row.handle_due_at)
-        effects.set.handle_due_at = new Date(new Date(row.handle_due_at).getTime() + pausedMs).toISOString();
-      effects.data.suspendedMs = pausedMs;
+      // The clock stopped while suspended: the handling deadline moves by the working days lost.
+      const calendar = await getWorkCalendar(tx);
+      const pausedDays = suspended ? calendar.workingDaysBetween(new Date(suspended.at), now) : 0;
+      if (row.handle_due_at && pausedDays > 0) {
+        const moved = calendar.addWorkingDays(new Date(row.handle_due_at), pausedDays);
+        effects.set.handle_due_at = moved.dueAt.toISOString();
+        if (moved.beyondCalendar) effects.set.deadline_beyond_calendar = true;
+      }
+      effects.data.suspendedWorkingDays = pausedDays;
       break;
     }
     case 'requestExtension': {
