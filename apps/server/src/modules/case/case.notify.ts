@@ -51,7 +51,8 @@ function audienceCondition(audience: Audience, caseId: number): SQL {
         where r.role = 'centre_operator' and r.region_code = c.owner_region_code`;
     case 'handlers':
       return sql`select r.user_id from user_role r join case_department d on d.case_id = ${caseId}
-        where r.role = 'department_handler' and r.department_id = d.department_id and d.role in ('lead', 'co')`;
+        where r.role = 'department_handler' and r.department_id = d.department_id and d.role in ('lead', 'co')
+          and d.status <> 'returned'`;
     case 'grid_workers':
       return sql`select r.user_id from user_role r join grid_case c on c.id = ${caseId}
         where r.role in ('grid_worker', 'grid_leader') and r.region_code = c.grid_code`;

@@ -301,6 +301,24 @@ describe('outbox → notifications', () => {
     expect(reporterList.items.map((i) => [i.kind, i.caseId])).toEqual([['case.closed', ids.c1]]);
   });
 
+  it('a department that returned a case is not told about it any more', async () => {
+    const before = (await notifications(handler)).json<NotificationBody>().items.length;
+    await db.orm.execute(sql`update case_department set status = 'returned' where case_id = ${ids.c6}`);
+    try {
+      await db.orm.transaction((tx) =>
+        enqueue(
+          tx,
+          { topic: 'case.supervised', payload: { caseId: ids.c6, actorId: operatorStreet.id } },
+          clock.now(),
+        ),
+      );
+      await processOutbox({ db, clock });
+      expect((await notifications(handler)).json<NotificationBody>().items.length).toBe(before);
+    } finally {
+      await db.orm.execute(sql`update case_department set status = 'pending' where case_id = ${ids.c6}`);
+    }
+  });
+
   it('a failing message backs off with its error recorded and does not block the others', async () => {
     await db.orm.transaction(async (tx) => {
       await enqueue(tx, { topic: 'case.created', payload: { caseId: 1e20 } }, clock.now());
