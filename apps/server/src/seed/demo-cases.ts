@@ -299,7 +299,11 @@ function simulate(options: {
   };
   /** Takes a step `hours` later if that is still before now; false when the case stops here. */
   /** Usually `hours`; now and then a case waits in a queue for one to four days (a backlog at that stage). */
-  const wait = (hours: number, backlog: number) => (random() < backlog ? 24 + random() * 72 : hours);
+  // A centre works through its inbox, but the last few days' cases still queue up: a command centre opens its
+  // workbench on cases waiting to be verified, filed and dispatched, not on an empty inbox.
+  const recent = nowMs - reportedMs < 3 * 24 * hourMs;
+  const wait = (hours: number, backlog: number) =>
+    random() < (recent ? Math.max(backlog, 0.3) : backlog) ? 24 + random() * 72 : hours;
   const step = (hours: number): boolean => {
     const next = t + Math.max(0.05, hours) * hourMs;
     if (next >= nowMs) return false;
