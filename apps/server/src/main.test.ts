@@ -55,17 +55,20 @@ beforeAll(async () => {
   child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
   exit = new Promise((resolve) => child.on('exit', (code) => resolve(code)));
   base = `http://127.0.0.1:${port}`;
-  for (let i = 0; i < 240; i++) {
-    const ok = await fetch(`${base}/api/health`).then(
+  // Generous: on a loaded 2-core machine this is a third PGlite + PostGIS start beside the test workers'.
+  let healthy = false;
+  for (let i = 0; i < 480 && !healthy; i++) {
+    healthy = await fetch(`${base}/api/health`).then(
       (r) => r.ok,
       () => false,
     );
-    if (ok) break;
+    if (healthy) break;
     if (child.exitCode !== null) throw new Error(`server exited early:\n${output}`);
     await new Promise((r) => setTimeout(r, 500));
   }
+  if (!healthy) throw new Error(`server not healthy after 240 s:\n${output.slice(-4000)}`);
   process.stdout.write(`server healthy after ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
-}, 180_000);
+}, 300_000);
 
 afterAll(async () => {
   if (child.exitCode === null) child.kill('SIGKILL');
