@@ -5,6 +5,7 @@ import type { Config } from './platform/config.ts';
 import { isDatabaseUnavailable, sql, type Database } from './platform/db.ts';
 import { createHttpApp, type App, type AppContext, type RegisteredRoute } from './platform/http.ts';
 import { currentMigration } from './platform/migrate.ts';
+import { registerApiDocs } from './platform/openapi.ts';
 import { authenticate, registerIdentityRoutes } from './modules/identity/index.ts';
 import { registerRegionModule } from './modules/region/index.ts';
 import { registerCalendarRoutes } from './modules/calendar/index.ts';
@@ -47,6 +48,7 @@ export async function createWangge(options: {
     authenticate: (token) => authenticate({ db, clock, token, sessionSeconds: config.sessionIdleSeconds }),
   };
   const { app, routes } = createHttpApp(ctx);
+  await registerApiDocs(app, config);
 
   app.get(
     '/api/health',

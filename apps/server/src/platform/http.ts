@@ -46,6 +46,9 @@ export type App = FastifyInstance<Server, IncomingMessage, ServerResponse, Logge
 
 export const sessionCookie = 'wangge_session';
 
+/** Where the OpenAPI description (`/docs/json`) and its viewer live. */
+export const docsPrefix = '/docs';
+
 export function requestToken(request: FastifyRequest): string | undefined {
   const header = request.headers.authorization;
   if (header?.startsWith('Bearer ')) return header.slice(7).trim() || undefined;
@@ -87,6 +90,10 @@ export function createHttpApp(ctx: AppContext): { app: App; routes: RegisteredRo
   app.decorateRequest('actor', null);
 
   app.addHook('onRoute', (route) => {
+    // The API description and its viewer (registered by @fastify/swagger-ui) are public by decision: they
+    // describe the API, hold no data, and every route they describe keeps its own guard.
+    if (!route.config?.access && (route.url === docsPrefix || route.url.startsWith(`${docsPrefix}/`)))
+      route.config = { ...route.config, access: { public: true } };
     const methods = Array.isArray(route.method) ? route.method : [route.method];
     for (const method of methods) {
       if (method === 'HEAD') continue;
