@@ -7,6 +7,7 @@ import { createWangge, type ServerState } from './server.ts';
 import { startJobs } from './platform/jobs.ts';
 import { processOutbox } from './modules/case/index.ts';
 import { scanDeadlines } from './modules/case/case.scanner.ts';
+import { deliverWebhooks } from './modules/interop/index.ts';
 import { ensureDefaultCalendar } from './modules/calendar/index.ts';
 import { ensureDefaultTaxonomy } from './modules/taxonomy/index.ts';
 import { demoAccounts, demoPassword } from './seed/demo-accounts.ts';
@@ -59,6 +60,8 @@ const jobs =
           { name: 'case-notifications', everyMs: 2000, run: () => processOutbox({ db, clock: systemClock }) },
           // Deadlines: overdue marks, auto-escalation of unaccepted dispatches, yellow/red cards. Idempotent.
           { name: 'case-deadlines', everyMs: 60_000, run: () => scanDeadlines({ db, clock: systemClock }) },
+          // Signed webhooks to registered endpoints, from the outbox, with retries.
+          { name: 'webhooks', everyMs: 5000, run: () => deliverWebhooks({ db, clock: systemClock }) },
         ],
       });
 

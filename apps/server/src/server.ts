@@ -12,6 +12,7 @@ import { registerCalendarRoutes } from './modules/calendar/index.ts';
 import { registerTaxonomyRoutes } from './modules/taxonomy/index.ts';
 import { registerCaseModule } from './modules/case/index.ts';
 import { registerAssessmentRoutes } from './modules/assessment/index.ts';
+import { registerWebhookRoutes } from './modules/interop/index.ts';
 
 export interface Wangge {
   app: App;
@@ -72,6 +73,7 @@ export async function createWangge(options: {
   registerTaxonomyRoutes(app, ctx);
   registerCaseModule(app, ctx, { router });
   registerAssessmentRoutes(app, ctx);
+  registerWebhookRoutes(app, ctx);
   await app.ready();
   return { app, routes, ctx };
 }

@@ -7,3 +7,4 @@ export * from './case-intake.ts';
 export * from './case-actions.ts';
 export * from './taxonomy.ts';
 export * from './calendar.ts';
+export * from './webhooks.ts';

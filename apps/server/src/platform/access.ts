@@ -42,6 +42,8 @@ export const permissions = [
   'taxonomy.write',
   'calendar.write',
   'kpi.read',
+  // integrations
+  'webhook.admin',
 ] as const;
 export type Permission = (typeof permissions)[number];
 

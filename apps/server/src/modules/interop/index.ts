@@ -1,0 +1,10 @@
+/** Interoperability (issue 8): signed webhooks so far. */
+export { registerWebhookRoutes } from './webhook.routes.ts';
+export {
+  deliverWebhooks,
+  signWebhook,
+  verifyWebhookSignature,
+  webhookBackoffMs,
+  signatureToleranceSeconds,
+} from './webhook.deliver.ts';
+export { isBlockedAddress, urlProblem } from './webhook.guard.ts';
