@@ -8,6 +8,7 @@ import { startJobs } from './platform/jobs.ts';
 import { processOutbox } from './modules/case/index.ts';
 import { scanDeadlines } from './modules/case/case.scanner.ts';
 import { deliverWebhooks } from './modules/interop/index.ts';
+import { loadSecretBox } from './platform/crypto.ts';
 import { ensureDefaultCalendar } from './modules/calendar/index.ts';
 import { ensureDefaultTaxonomy } from './modules/taxonomy/index.ts';
 import { demoAccounts, demoPassword } from './seed/demo-accounts.ts';
@@ -50,6 +51,7 @@ if (wangge) {
     'wangge listening',
   );
 }
+const secrets = loadSecretBox({ dataDir: config.dataDir });
 const jobs =
   role === 'api'
     ? undefined
@@ -61,7 +63,11 @@ const jobs =
           // Deadlines: overdue marks, auto-escalation of unaccepted dispatches, yellow/red cards. Idempotent.
           { name: 'case-deadlines', everyMs: 60_000, run: () => scanDeadlines({ db, clock: systemClock }) },
           // Signed webhooks to registered endpoints, from the outbox, with retries.
-          { name: 'webhooks', everyMs: 5000, run: () => deliverWebhooks({ db, clock: systemClock }) },
+          {
+            name: 'webhooks',
+            everyMs: 5000,
+            run: () => deliverWebhooks({ db, clock: systemClock, secrets }),
+          },
         ],
       });
 

@@ -1,4 +1,5 @@
 import crypto from 'node:crypto';
+import type { SecretBox } from '../../platform/crypto.ts';
 import type {
   CreateWebhookRequest,
   CreatedWebhook,
@@ -69,6 +70,8 @@ export async function createWebhook(options: {
   actor: Actor;
   requestId?: string;
   input: CreateWebhookRequest;
+  /** Seals the signing secret at rest (AES-256-GCM, platform/crypto). */
+  secrets: SecretBox;
   lookup?: Lookup;
 }): Promise<CreatedWebhook> {
   const { db, clock, actor, input } = options;
@@ -87,7 +90,7 @@ export async function createWebhook(options: {
     const created = await one<EndpointRow>(
       tx,
       sql`insert into webhook_endpoint (url, secret, event_types, allow_private, created_by, created_at)
-          values (${input.url}, ${secret}, ${`{${eventTypes.join(',')}}`}::text[], ${allowPrivate},
+          values (${input.url}, ${options.secrets.encrypt(secret)}, ${`{${eventTypes.join(',')}}`}::text[], ${allowPrivate},
             ${actor.userId}, ${now.toISOString()})
           returning ${endpointColumns}`,
     );

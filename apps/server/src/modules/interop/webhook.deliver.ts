@@ -1,4 +1,5 @@
 import crypto from 'node:crypto';
+import type { SecretBox } from '../../platform/crypto.ts';
 import type { Clock } from '../../platform/clock.ts';
 import { one, rows, sql, type Database, type Executor } from '../../platform/db.ts';
 import { urlProblem, type Lookup } from './webhook.guard.ts';
@@ -240,6 +241,8 @@ async function notifyAdmins(tx: Executor, endpoint: { id: number; url: string },
 export async function deliverWebhooks(options: {
   db: Database;
   clock: Clock;
+  /** Opens the endpoints' sealed signing secrets. */
+  secrets: SecretBox;
   fetchImpl?: typeof fetch;
   lookup?: Lookup;
   batch?: number;
@@ -278,7 +281,12 @@ export async function deliverWebhooks(options: {
       sql`select paused_at is not null as paused from webhook_endpoint where id = ${delivery.endpoint_id}`,
     );
     if (!endpoint || endpoint.paused) continue;
-    const result = await attempt(delivery, now, fetchImpl, options.lookup);
+    const result = await attempt(
+      { ...delivery, secret: options.secrets.decrypt(delivery.secret) },
+      now,
+      fetchImpl,
+      options.lookup,
+    );
     if (await record(db, delivery, result, now)) delivered += 1;
     else failed += 1;
   }

@@ -1,3 +1,4 @@
+import { loadSecretBox } from '../../platform/crypto.ts';
 import {
   CreateWebhookRequestSchema,
   CreatedWebhookSchema,
@@ -21,6 +22,7 @@ const access = { access: { permission: 'webhook.admin' as const } };
 /** Webhook endpoints for admins (permission `webhook.admin`). */
 export function registerWebhookRoutes(app: App, ctx: AppContext): void {
   const { db, clock } = ctx;
+  const secrets = loadSecretBox({ dataDir: ctx.config.dataDir });
 
   app.post(
     '/api/webhooks',
@@ -32,6 +34,7 @@ export function registerWebhookRoutes(app: App, ctx: AppContext): void {
         actor: actorOf(request),
         requestId: request.id,
         input: request.body,
+        secrets,
       });
       return reply.status(201).send(created);
     },

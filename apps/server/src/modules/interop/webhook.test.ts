@@ -5,10 +5,14 @@ import { fixedClock } from '../../platform/clock.ts';
 import { rows, sql, type Database } from '../../platform/db.ts';
 import { enqueue } from '../../platform/outbox.ts';
 import { auth, countRows, makeUser, type TestUser } from '../../test/factories.ts';
-import { resetDatabase, testDatabase, testServer } from '../../test/harness.ts';
+import { resetDatabase, testConfig, testDatabase, testServer } from '../../test/harness.ts';
+import { loadSecretBox } from '../../platform/crypto.ts';
 import type { Wangge } from '../../server.ts';
 import { processOutbox } from '../case/index.ts';
 import { deliverWebhooks, isBlockedAddress, verifyWebhookSignature, webhookBackoffMs } from './index.ts';
+
+// The same key the server under test uses (its data dir), to open the sealed signing secrets.
+const secrets = loadSecretBox({ dataDir: testConfig().dataDir });
 
 interface Received {
   headers: http.IncomingHttpHeaders;
@@ -137,6 +141,13 @@ describe('webhook routes', () => {
     const list = await send('GET', '/api/webhooks', admin);
     expect(list.statusCode).toBe(200);
     expect(list.body).not.toContain(hook.secret);
+    // Sealed at rest: the table holds ciphertext that opens to the secret, never the secret itself.
+    const [stored] = await rows<{ secret: string }>(
+      db.orm,
+      sql`select secret from webhook_endpoint where id = ${hook.id}`,
+    );
+    expect(stored!.secret).not.toContain(hook.secret);
+    expect(secrets.decrypt(stored!.secret)).toBe(hook.secret);
     expect(list.json<{ items: unknown[] }>().items).toHaveLength(1);
     expect((await send('GET', `/api/webhooks/${hook.id}/deliveries`, admin)).json()).toEqual({ items: [] });
     expect((await send('DELETE', `/api/webhooks/${hook.id}`, admin)).statusCode).toBe(204);
@@ -169,7 +180,7 @@ describe('webhook delivery', () => {
         await enqueue(tx, { topic: 'case.dispatched', payload: { caseId: 424242 } }, clock.now());
       });
 
-      const first = await deliverWebhooks({ db, clock });
+      const first = await deliverWebhooks({ db, clock, secrets });
       expect(first).toMatchObject({ fannedOut: 2, delivered: 1, failed: 1 });
       expect(good.received).toHaveLength(1);
       const [message] = good.received;
@@ -201,13 +212,13 @@ describe('webhook delivery', () => {
       expect(message!.body).not.toContain('13800138000');
 
       // Not due yet: nothing is sent.
-      expect(await deliverWebhooks({ db, clock })).toMatchObject({ fannedOut: 0, attempted: 0 });
+      expect(await deliverWebhooks({ db, clock, secrets })).toMatchObject({ fannedOut: 0, attempted: 0 });
       clock.advance(webhookBackoffMs(1));
-      expect(await deliverWebhooks({ db, clock })).toMatchObject({ delivered: 0, failed: 1 });
+      expect(await deliverWebhooks({ db, clock, secrets })).toMatchObject({ delivered: 0, failed: 1 });
       clock.advance(webhookBackoffMs(2));
-      expect(await deliverWebhooks({ db, clock })).toMatchObject({ delivered: 1, failed: 0 });
+      expect(await deliverWebhooks({ db, clock, secrets })).toMatchObject({ delivered: 1, failed: 0 });
       clock.advance(3600_000);
-      expect(await deliverWebhooks({ db, clock })).toMatchObject({ fannedOut: 0, attempted: 0 });
+      expect(await deliverWebhooks({ db, clock, secrets })).toMatchObject({ fannedOut: 0, attempted: 0 });
 
       expect(flaky.received).toHaveLength(3);
       expect(new Set(flaky.received.map((r) => r.headers['x-wangge-delivery'])).size).toBe(1);
@@ -246,7 +257,7 @@ describe('webhook delivery', () => {
       return Promise.resolve(new Response('no', { status: 500 }));
     };
     for (let i = 0; i < 10; i++) {
-      await deliverWebhooks({ db, clock, fetchImpl });
+      await deliverWebhooks({ db, clock, secrets, fetchImpl });
       clock.advance(3600_000);
     }
     expect(calls).toBe(0); // refused by the guard before any request
@@ -262,12 +273,12 @@ describe('webhook delivery', () => {
     );
     expect(notes.map((n) => n.user_id)).toEqual([admin.id]);
     // Paused: nothing more is attempted until resumed.
-    expect(await deliverWebhooks({ db, clock, fetchImpl })).toMatchObject({ attempted: 0 });
+    expect(await deliverWebhooks({ db, clock, secrets, fetchImpl })).toMatchObject({ attempted: 0 });
     await db.execScript(`update webhook_endpoint set allow_private = true where id = ${hook.id}`);
     const resumed = await send('POST', `/api/webhooks/${hook.id}/actions/resume`, admin);
     expect(resumed.statusCode).toBe(200);
     expect(resumed.json()).toMatchObject({ pausedAt: null, failureCount: 0 });
     const ok: typeof fetch = () => Promise.resolve(new Response(null, { status: 204 }));
-    expect(await deliverWebhooks({ db, clock, fetchImpl: ok })).toMatchObject({ delivered: 1 });
+    expect(await deliverWebhooks({ db, clock, secrets, fetchImpl: ok })).toMatchObject({ delivered: 1 });
   });
 });
