@@ -26,5 +26,6 @@ export default tseslint.config(
       '@typescript-eslint/no-non-null-assertion': 'off',
     },
   },
-  { files: ['vitest.config.ts'], rules: { 'no-restricted-syntax': 'off' } },
+  // React.lazy and Vite want default exports for pages and configs.
+  { files: ['vitest.config.ts', 'e2e/vitest.config.ts', 'apps/web/**'], rules: { 'no-restricted-syntax': 'off' } },
 );

@@ -6,6 +6,7 @@ import { isDatabaseUnavailable, sql, type Database } from './platform/db.ts';
 import { createHttpApp, type App, type AppContext, type RegisteredRoute } from './platform/http.ts';
 import { currentMigration } from './platform/migrate.ts';
 import { registerApiDocs } from './platform/openapi.ts';
+import { registerWebApp } from './platform/web.ts';
 import { authenticate, registerIdentityRoutes } from './modules/identity/index.ts';
 import { registerRegionModule } from './modules/region/index.ts';
 import { registerCalendarRoutes } from './modules/calendar/index.ts';
@@ -74,6 +75,7 @@ export async function createWangge(options: {
   registerCaseModule(app, ctx, { router });
   registerAssessmentRoutes(app, ctx);
   registerWebhookRoutes(app, ctx);
+  await registerWebApp(app);
   await app.ready();
   return { app, routes, ctx };
 }

@@ -8,3 +8,5 @@ export * from './case-actions.ts';
 export * from './taxonomy.ts';
 export * from './calendar.ts';
 export * from './webhooks.ts';
+export * from './console.ts';
+export * from './client.ts';

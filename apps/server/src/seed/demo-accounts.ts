@@ -4,6 +4,7 @@ export const demoPassword = 'demo12345';
 export const demoAccounts = [
   { username: 'demo-admin', zh: '系统管理员', en: 'administrator (whole system)' },
   { username: 'demo-city', zh: '市指挥中心操作员', en: 'city command centre operator' },
+  { username: 'demo-district', zh: '区指挥中心操作员', en: 'operator of the district command centre' },
   { username: 'demo-street', zh: '街道指挥中心操作员', en: 'operator of the first street' },
   { username: 'demo-community', zh: '社区服务站操作员', en: 'operator of a community in that street' },
   { username: 'demo-dept-police', zh: '公安派出所办理人', en: 'police department handler' },

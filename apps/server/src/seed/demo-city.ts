@@ -78,6 +78,7 @@ function demoGrants(
   return {
     'demo-admin': [{ role: 'admin', regionCode: null }],
     'demo-city': [{ role: 'centre_operator', regionCode: city.code }],
+    'demo-district': [{ role: 'centre_operator', regionCode: district.code }],
     'demo-street': [{ role: 'centre_operator', regionCode: street.code }],
     'demo-community': [{ role: 'centre_operator', regionCode: community.code }],
     'demo-dept-police': [

@@ -1,0 +1,5 @@
+/** Strings of the admin area (namespace `admin`): zh-CN first, English beside. */
+export const adminI18n = {
+  zh: {},
+  en: {},
+};

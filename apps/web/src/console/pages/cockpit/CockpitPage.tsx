@@ -1,0 +1,4 @@
+// Placeholder until the area is built (issue 4): replaced before this lands.
+export default function CockpitPage() {
+  return <div>CockpitPage</div>;
+}

@@ -1,0 +1,116 @@
+import {
+  AimOutlined,
+  ApartmentOutlined,
+  BarChartOutlined,
+  CalendarOutlined,
+  DashboardOutlined,
+  EnvironmentOutlined,
+  LogoutOutlined,
+  PlusCircleOutlined,
+  SettingOutlined,
+  TeamOutlined,
+  UnorderedListOutlined,
+} from '@ant-design/icons';
+import { Badge, Button, Layout as AntLayout, Menu, Space, Tag, Tooltip, Typography } from 'antd';
+import type { MenuProps } from 'antd';
+import { Suspense } from 'react';
+import { useTranslation } from 'react-i18next';
+import { Link, Outlet, useLocation, useNavigate } from 'react-router';
+import { setLanguage } from '../i18n.ts';
+import { can, useAuth, useMe } from './auth.tsx';
+import { Loading } from './states.tsx';
+import { useLiveUpdates } from './stream.ts';
+
+type Item = Required<MenuProps>['items'][number];
+
+/** The signed-in frame: role-aware navigation, the user's scope always visible, language switch, live state. */
+export default function Layout() {
+  const { t, i18n } = useTranslation();
+  const me = useMe();
+  const { signOut } = useAuth();
+  const navigate = useNavigate();
+  const location = useLocation();
+  const live = useLiveUpdates(true);
+
+  const items: Item[] = [];
+  if (can(me, 'region.read')) items.push({ key: '/map', icon: <EnvironmentOutlined />, label: t('nav.map') });
+  items.push({ key: '/workbench', icon: <UnorderedListOutlined />, label: t('nav.workbench') });
+  if (can(me, 'case.report') && me.roles.some((r) => ['hotline_operator', 'centre_operator', 'admin'].includes(r.role)))
+    items.push({ key: '/cases/new', icon: <PlusCircleOutlined />, label: t('nav.newCase') });
+  if (can(me, 'kpi.read')) items.push({ key: '/cockpit', icon: <DashboardOutlined />, label: t('nav.cockpit') });
+  const admin: Item[] = [];
+  if (can(me, 'region.import') || can(me, 'region.write'))
+    admin.push({ key: '/admin/regions', icon: <AimOutlined />, label: t('nav.regions') });
+  if (can(me, 'user.write')) admin.push({ key: '/admin/users', icon: <TeamOutlined />, label: t('nav.users') });
+  if (can(me, 'user.write') || can(me, 'department.read'))
+    admin.push({ key: '/admin/departments', icon: <ApartmentOutlined />, label: t('nav.departments') });
+  if (can(me, 'taxonomy.write'))
+    admin.push({ key: '/admin/categories', icon: <BarChartOutlined />, label: t('nav.categories') });
+  if (can(me, 'calendar.write'))
+    admin.push({ key: '/admin/calendar', icon: <CalendarOutlined />, label: t('nav.calendar') });
+  if (admin.length) items.push({ key: 'admin', icon: <SettingOutlined />, label: t('nav.admin'), children: admin });
+
+  const selected =
+    [...items, ...admin]
+      .map((i) => String(i?.key))
+      .filter((k) => k.startsWith('/') && location.pathname.startsWith(k))
+      .sort((a, b) => b.length - a.length)[0] ?? '';
+
+  const scope = me.scope.length
+    ? me.scope.map((s) => `${s.name}（${t(`levels.${s.level}`)}）`).join('、')
+    : t('scopeAll');
+  const roles = [...new Set(me.roles.map((r) => t(`roles.${r.role}`)))].join('、');
+
+  return (
+    <AntLayout style={{ minHeight: '100vh' }}>
+      <AntLayout.Header className="app-header">
+        <Link to="/" className="app-brand">
+          <span className="app-logo" aria-hidden>
+            网
+          </span>
+          {t('appName')}
+        </Link>
+        <div className="app-header-right">
+          <Tooltip title={t('scope')}>
+            <Tag color="red" className="app-scope" data-testid="scope">
+              {t('scope')}：{scope}
+            </Tag>
+          </Tooltip>
+          <Typography.Text className="app-user" data-testid="current-user">
+            {me.user.displayName} · {roles}
+          </Typography.Text>
+          <Badge status={live === 'open' ? 'success' : live === 'connecting' ? 'processing' : 'default'} />
+          <Space size="small">
+            <Button size="small" onClick={() => setLanguage(i18n.language === 'en' ? 'zh-CN' : 'en')}>
+              {t('language')}
+            </Button>
+            <Button
+              size="small"
+              icon={<LogoutOutlined />}
+              onClick={() => void signOut().then(() => navigate('/login'))}
+            >
+              {t('logout')}
+            </Button>
+          </Space>
+        </div>
+      </AntLayout.Header>
+      <AntLayout>
+        <AntLayout.Sider width={200} theme="light" breakpoint="lg" collapsedWidth={56}>
+          <Menu
+            mode="inline"
+            selectedKeys={[selected]}
+            defaultOpenKeys={['admin']}
+            items={items}
+            onClick={(e) => void navigate(e.key)}
+            style={{ height: '100%', borderInlineEnd: 0 }}
+          />
+        </AntLayout.Sider>
+        <AntLayout.Content className="app-content">
+          <Suspense fallback={<Loading rows={8} />}>
+            <Outlet />
+          </Suspense>
+        </AntLayout.Content>
+      </AntLayout>
+    </AntLayout>
+  );
+}
