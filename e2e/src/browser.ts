@@ -55,7 +55,11 @@ export async function newContext(browser: Browser, baseUrl: string): Promise<Bro
 }
 
 /** Signs in through the login form, as a person would. */
-export async function loginAs(context: BrowserContext, username: string, password = demoPassword): Promise<Page> {
+export async function loginAs(
+  context: BrowserContext,
+  username: string,
+  password = demoPassword,
+): Promise<Page> {
   const page = await context.newPage();
   await page.goto('/login');
   await page.getByLabel('用户名').fill(username);

@@ -87,7 +87,13 @@ async function shutdown(signal: string): Promise<void> {
   }, 20_000);
   timer.unref();
   try {
-    await wangge?.app.close();
+    // Keep-alive sockets with no request in flight (browsers and fetch open spare ones) would hold the drain
+    // open until they time out: close them as soon as they are idle, while in-flight requests finish.
+    const closing = wangge?.app.close();
+    const sweep = setInterval(() => wangge?.app.server.closeIdleConnections(), 250);
+    sweep.unref();
+    await closing;
+    clearInterval(sweep);
     await jobs?.stop();
     await db.close();
     logger.info('stopped');

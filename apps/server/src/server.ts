@@ -6,6 +6,7 @@ import { isDatabaseUnavailable, sql, type Database } from './platform/db.ts';
 import { createHttpApp, type App, type AppContext, type RegisteredRoute } from './platform/http.ts';
 import { currentMigration } from './platform/migrate.ts';
 import { registerApiDocs } from './platform/openapi.ts';
+import { createRealtimeHub, registerRealtimeRoutes } from './platform/realtime.ts';
 import { registerWebApp } from './platform/web.ts';
 import { authenticate, registerIdentityRoutes } from './modules/identity/index.ts';
 import { registerRegionModule } from './modules/region/index.ts';
@@ -14,6 +15,7 @@ import { registerTaxonomyRoutes } from './modules/taxonomy/index.ts';
 import { registerCaseModule } from './modules/case/index.ts';
 import { registerAssessmentRoutes } from './modules/assessment/index.ts';
 import { registerWebhookRoutes } from './modules/interop/index.ts';
+import { registerDispatchModule } from './modules/dispatch/index.ts';
 
 export interface Wangge {
   app: App;
@@ -72,10 +74,14 @@ export async function createWangge(options: {
   const { router } = await registerRegionModule(app, ctx);
   registerCalendarRoutes(app, ctx);
   registerTaxonomyRoutes(app, ctx);
-  registerCaseModule(app, ctx, { router });
+  // One realtime hub per app: tails the outbox for GET /api/stream; modules register their topics on it.
+  const realtime = createRealtimeHub({ db, logger });
+  registerRealtimeRoutes(app, realtime);
+  registerCaseModule(app, ctx, { router, realtime });
+  registerDispatchModule(app, ctx);
   registerAssessmentRoutes(app, ctx);
   registerWebhookRoutes(app, ctx);
-  await registerWebApp(app);
+  if (config.webDir) await registerWebApp(app, config.webDir);
   await app.ready();
   return { app, routes, ctx };
 }

@@ -159,6 +159,15 @@ export const CaseDetailSchema = z.object({
   reworkCount: z.number().int(),
   /** Never the full name or contact: a masked form only. */
   reporter: z.object({ anonymous: z.boolean(), name: z.string().nullable(), contact: z.string().nullable() }),
+  /** A hotline work order (12345 / 96118): its number and the caller, masked. */
+  hotline: z
+    .object({
+      workOrderNumber: z.string().nullable(),
+      callerName: z.string().nullable(),
+      callerPhoneMasked: z.string().nullable(),
+      callTime: z.string().nullable(),
+    })
+    .nullable(),
   reportedAt: Iso,
   filedAt: Iso.nullable(),
   closedAt: Iso.nullable(),

@@ -4,11 +4,16 @@ import {
   CaseActionSchema,
   CaseDetailSchema,
   CaseTimelineSchema,
-  caseActionInputSchemas,
+  type caseActionInputSchemas,
   type CaseAction,
 } from './case-actions.ts';
 import { CaseCreatedSchema, CasePhotoSchema, CreateCaseRequestSchema } from './case-intake.ts';
-import { NotificationListSchema, NotificationQuerySchema, QueueQuerySchema, QueueResponseSchema } from './case-queues.ts';
+import {
+  NotificationListSchema,
+  NotificationQuerySchema,
+  QueueQuerySchema,
+  QueueResponseSchema,
+} from './case-queues.ts';
 import { ErrorResponseSchema, type ErrorResponse } from './common.ts';
 import {
   CaseListQuerySchema,
@@ -90,7 +95,12 @@ export const endpoints = {
     path: '/api/health',
     response: z.object({ status: z.string(), database: z.string() }).loose(),
   }),
-  login: endpoint({ method: 'POST', path: '/api/auth/login', body: LoginRequestSchema, response: LoginResponseSchema }),
+  login: endpoint({
+    method: 'POST',
+    path: '/api/auth/login',
+    body: LoginRequestSchema,
+    response: LoginResponseSchema,
+  }),
   logout: endpoint({ method: 'POST', path: '/api/auth/logout', response: null }),
   me: endpoint({ method: 'GET', path: '/api/me', response: MeResponseSchema }),
   changePassword: endpoint({
@@ -138,9 +148,19 @@ export const endpoints = {
     response: z.object({ code: z.string(), name: z.string() }).loose(),
   }),
 
-  users: endpoint({ method: 'GET', path: '/api/users', query: ListUsersQuerySchema, response: UserListResponseSchema }),
+  users: endpoint({
+    method: 'GET',
+    path: '/api/users',
+    query: ListUsersQuerySchema,
+    response: UserListResponseSchema,
+  }),
   user: endpoint({ method: 'GET', path: '/api/users/{id}', params: Id, response: UserSchema }),
-  createUser: endpoint({ method: 'POST', path: '/api/users', body: CreateUserRequestSchema, response: UserSchema }),
+  createUser: endpoint({
+    method: 'POST',
+    path: '/api/users',
+    body: CreateUserRequestSchema,
+    response: UserSchema,
+  }),
   updateUser: endpoint({
     method: 'PATCH',
     path: '/api/users/{id}',
@@ -169,8 +189,18 @@ export const endpoints = {
     response: DepartmentSchema,
   }),
 
-  createCase: endpoint({ method: 'POST', path: '/api/cases', body: CreateCaseRequestSchema, response: CaseCreatedSchema }),
-  cases: endpoint({ method: 'GET', path: '/api/cases', query: CaseListQuerySchema, response: CaseListSchema }),
+  createCase: endpoint({
+    method: 'POST',
+    path: '/api/cases',
+    body: CreateCaseRequestSchema,
+    response: CaseCreatedSchema,
+  }),
+  cases: endpoint({
+    method: 'GET',
+    path: '/api/cases',
+    query: CaseListQuerySchema,
+    response: CaseListSchema,
+  }),
   nearbyCases: endpoint({
     method: 'GET',
     path: '/api/cases/nearby',
@@ -206,7 +236,12 @@ export const endpoints = {
     response: CasePhotoSchema,
   }),
 
-  queue: endpoint({ method: 'GET', path: '/api/queues/mine', query: QueueQuerySchema, response: QueueResponseSchema }),
+  queue: endpoint({
+    method: 'GET',
+    path: '/api/queues/mine',
+    query: QueueQuerySchema,
+    response: QueueResponseSchema,
+  }),
   notifications: endpoint({
     method: 'GET',
     path: '/api/notifications',
@@ -256,7 +291,12 @@ export const endpoints = {
   }),
 
   kpis: endpoint({ method: 'GET', path: '/api/kpis', query: KpiQuerySchema, response: KpiReportSchema }),
-  kpiTrend: endpoint({ method: 'GET', path: '/api/kpis/trend', query: KpiTrendQuerySchema, response: KpiTrendSchema }),
+  kpiTrend: endpoint({
+    method: 'GET',
+    path: '/api/kpis/trend',
+    query: KpiTrendQuerySchema,
+    response: KpiTrendSchema,
+  }),
   gridHeat: endpoint({
     method: 'GET',
     path: '/api/kpis/grid-heat',
@@ -272,7 +312,9 @@ type In<S> = S extends z.ZodType ? z.input<S> : never;
 type Out<R> = R extends z.ZodType ? z.output<R> : void;
 
 /** What a call takes: only the parts the endpoint declares. */
-export type CallArgs<E extends Endpoint> = (E['params'] extends z.ZodType ? { params: In<E['params']> } : object) &
+export type CallArgs<E extends Endpoint> = (E['params'] extends z.ZodType
+  ? { params: In<E['params']> }
+  : object) &
   (E['query'] extends z.ZodType ? { query?: Partial<In<E['query']>> } : object) &
   (E['body'] extends z.ZodType ? { body: In<E['body']> } : object);
 export type CallResult<E extends Endpoint> = Out<E['response']>;
@@ -305,11 +347,18 @@ export interface ClientOptions {
   validate?: boolean;
 }
 
+/** A path or query value as text: strings, numbers and booleans only (objects would become "[object Object]"). */
+function scalar(name: string, value: unknown): string {
+  if (typeof value === 'string') return value;
+  if (typeof value === 'number' || typeof value === 'boolean') return value.toString();
+  throw new Error(`parameter ${name} must be a string, number or boolean`);
+}
+
 export function pathOf(e: Endpoint, params: Record<string, unknown> | undefined): string {
   return e.path.replace(/\{(\w+)\}/g, (_, name: string) => {
     const value = params?.[name];
     if (value === undefined || value === null) throw new Error(`missing path parameter ${name}`);
-    return encodeURIComponent(String(value));
+    return encodeURIComponent(scalar(name, value));
   });
 }
 
@@ -318,14 +367,17 @@ export function queryString(query: Record<string, unknown> | undefined): string 
   const search = new URLSearchParams();
   for (const [key, value] of Object.entries(query)) {
     if (value === undefined || value === null || value === '') continue;
-    search.set(key, String(value));
+    search.set(key, scalar(key, value));
   }
   const s = search.toString();
   return s ? `?${s}` : '';
 }
 
 export type Client = {
-  [K in EndpointName]: (args: CallArgs<Endpoints[K]>, init?: { signal?: AbortSignal }) => Promise<CallResult<Endpoints[K]>>;
+  [K in EndpointName]: (
+    args: CallArgs<Endpoints[K]>,
+    init?: { signal?: AbortSignal },
+  ) => Promise<CallResult<Endpoints[K]>>;
 } & {
   /** the URL of an endpoint, for links and downloads (xlsx, photos) */
   url(path: string, query?: Record<string, unknown>): string;
@@ -340,8 +392,13 @@ export type Client = {
 export function createClient(options: ClientOptions = {}): Client {
   const base = options.baseUrl ?? '';
   const doFetch = options.fetch ?? ((input, init) => fetch(input, init));
-  async function call(e: Endpoint, args: Record<string, unknown>, init?: { signal?: AbortSignal }): Promise<unknown> {
-    const url = base + pathOf(e, args.params as Record<string, unknown> | undefined) + queryString(args.query as never);
+  async function call(
+    e: Endpoint,
+    args: Record<string, unknown>,
+    init?: { signal?: AbortSignal },
+  ): Promise<unknown> {
+    const url =
+      base + pathOf(e, args.params as Record<string, unknown> | undefined) + queryString(args.query as never);
     const headers: Record<string, string> = { accept: 'application/json' };
     const token = options.token?.();
     if (token) headers.authorization = `Bearer ${token}`;
@@ -376,12 +433,16 @@ export function createClient(options: ClientOptions = {}): Client {
       call(endpoints.caseAction, { params: { id, action }, body: input }),
   };
   for (const [name, e] of Object.entries(endpoints))
-    client[name] = (args: Record<string, unknown> = {}, init?: { signal?: AbortSignal }) => call(e, args, init);
+    client[name] = (args: Record<string, unknown> = {}, init?: { signal?: AbortSignal }) =>
+      call(e, args, init);
   return client as Client;
 }
 
 async function errorOf(response: Response): Promise<ApiError> {
-  let parsed: ErrorResponse = { code: 'HTTP_' + response.status, message: response.statusText || 'Request failed' };
+  let parsed: ErrorResponse = {
+    code: 'HTTP_' + response.status,
+    message: response.statusText || 'Request failed',
+  };
   try {
     const json: unknown = await response.json();
     const ok = ErrorResponseSchema.safeParse(json);

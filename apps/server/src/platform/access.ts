@@ -25,6 +25,8 @@ export const permissions = [
   'user.read',
   'user.write',
   'department.read',
+  /** create and rename departments (admin only) */
+  'department.write',
   'audit.read',
   // the case loop
   'case.read',

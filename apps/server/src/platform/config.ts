@@ -1,4 +1,8 @@
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** apps/web/dist, made by `npm run build:web` (`npm start` builds it when missing). */
+const defaultWebDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../web/dist');
 
 export interface Config {
   port: number;
@@ -15,6 +19,8 @@ export interface Config {
   secureCookies: boolean;
   /** 不满意重办: a dissatisfied evaluation may reopen the case (WANGGE_REOPEN_ON_DISSATISFIED, default on). */
   reopenOnDissatisfied: boolean;
+  /** The built web apps served at `/` (WANGGE_WEB_DIR, default apps/web/dist); null serves none. */
+  webDir: string | null;
 }
 
 /** A boolean switch from the environment: unset or empty → the default; '0', 'false', 'no', 'off' → false. */
@@ -38,5 +44,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     version: env.npm_package_version ?? '0.1.0',
     secureCookies: env.WANGGE_SECURE_COOKIES === '1',
     reopenOnDissatisfied: flag(env.WANGGE_REOPEN_ON_DISSATISFIED, true),
+    webDir: env.WANGGE_WEB_DIR === '' ? null : path.resolve(env.WANGGE_WEB_DIR ?? defaultWebDir),
   };
 }

@@ -1,3 +1,4 @@
+import { endpoints } from '@wangge/contracts';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { resetDatabase, testDatabase, testServer } from '../test/harness.ts';
 import type { Wangge } from '../server.ts';
@@ -44,6 +45,19 @@ describe('OpenAPI description', () => {
     expect(document.paths['/api/grids/locate']?.get?.parameters?.map((p) => p.name)).toEqual(
       expect.arrayContaining(['lat', 'lng', 'crs']),
     );
+  });
+
+  it('has a route for every endpoint of the typed client the web apps use (packages/contracts client.ts)', async () => {
+    const document = (
+      await server.app.inject({ method: 'GET', url: '/docs/openapi.json' })
+    ).json<OpenApiDocument>();
+    for (const [name, endpoint] of Object.entries(endpoints)) {
+      const operations = document.paths[endpoint.path];
+      expect(operations, `${name}: ${endpoint.method} ${endpoint.path}`).toBeDefined();
+      expect(Object.keys(operations ?? {}), `${name}: ${endpoint.method} ${endpoint.path}`).toContain(
+        endpoint.method.toLowerCase(),
+      );
+    }
   });
 
   it('serves the viewer at /docs', async () => {

@@ -16,6 +16,8 @@ const publicRoutes = new Set([
   'POST /api/auth/login',
   'GET /api/grids/locate',
   'GET /tiles/grids/:z/:x/:y.mvt',
+  // the web console's static build (HTML, JS, CSS): it holds no data, the API behind it is guarded
+  'GET /*',
 ]);
 
 let db: Database;

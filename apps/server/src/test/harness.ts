@@ -75,7 +75,7 @@ export async function resetDatabase(db: Database): Promise<void> {
 }
 
 export function testConfig(overrides: Partial<Config> = {}): Config {
-  return { ...loadConfig({}), logLevel: 'info', ...overrides };
+  return { ...loadConfig({}), logLevel: 'info', webDir: null, ...overrides };
 }
 
 export async function testServer(

@@ -259,6 +259,19 @@ describe('POST /api/cases', () => {
     expect(stored?.hotline.callerPhoneMasked).toBe('139****5432');
     expect(loadSecretBox({ dataDir }).decrypt(stored!.hotline.callerPhoneCipher!)).toBe(phone);
     expect(stored?.reporter_name).toBe('王先生');
+    const detail = await server.app.inject({
+      method: 'GET',
+      url: `/api/cases/${body.id}`,
+      headers: auth(hotline),
+    });
+    expect(detail.json<{ hotline: unknown }>().hotline).toEqual({
+      workOrderNumber: '12345-20261120-0007',
+      callerName: '王**',
+      callerPhoneMasked: '139****5432',
+      callTime: '2026-11-20T01:30:00.000Z',
+    });
+    expect(detail.body).not.toContain(phone);
+    expect(detail.body).not.toContain('Cipher');
     expect(capturedLogs.join('\n')).not.toContain(phone);
     expect(fs.statSync(path.join(dataDir, 'secret.key')).mode & 0o777).toBe(0o600);
   });

@@ -6,6 +6,7 @@ import { maskPhone } from '../../platform/crypto.ts';
 import { one, pgErrorCode, rows, sql, type Database, type Executor } from '../../platform/db.ts';
 import { DomainError } from '../../platform/errors.ts';
 import { enqueue } from '../../platform/outbox.ts';
+import { wakeRealtime } from '../../platform/realtime.ts';
 import { toWgs84 } from '../region/gcj02.ts';
 import { findRegion, type GridRouter, type RegionLevel } from '../region/index.ts';
 import { getItem, validateExtraFields } from '../taxonomy/index.ts';
@@ -271,6 +272,8 @@ export async function createCase(options: {
       );
       return created;
     });
+    // Committed: realtime streams in this process look now rather than at their next poll.
+    wakeRealtime();
     return present(row, true);
   } catch (error) {
     // Lost a race with the same clientId: the other request's case is the answer.

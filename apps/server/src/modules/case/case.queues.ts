@@ -144,11 +144,11 @@ interface Cursor {
   id: number;
 }
 
-function encodeCursor(cursor: Cursor): string {
+export function encodeCursor(cursor: Cursor): string {
   return Buffer.from(JSON.stringify(cursor)).toString('base64url');
 }
 
-function decodeCursor(text: string): Cursor {
+export function decodeCursor(text: string): Cursor {
   try {
     const value = JSON.parse(Buffer.from(text, 'base64url').toString('utf8')) as Partial<Cursor>;
     if (
@@ -184,7 +184,7 @@ function orderBy(order: Order): SQL {
 }
 
 /** Serial prefix (`2026-230803-0001…`) or text in the title or description. */
-function searchCondition(q: string | undefined): SQL {
+export function searchCondition(q: string | undefined): SQL {
   if (!q) return sql`true`;
   const escaped = q.replace(/[\\%_]/g, (m) => `\\${m}`);
   if (/^\d{4}-[\d-]*$/.test(q)) return sql`c.serial like ${`${escaped}%`}`;

@@ -149,6 +149,12 @@ interface DetailRow {
   address: string | null;
   reporter_name: string | null;
   reporter_contact_masked: string | null;
+  hotline: {
+    workOrderNumber?: string;
+    callerName?: string;
+    callerPhoneMasked?: string;
+    callTime?: string;
+  } | null;
   reported_at: Date;
   filed_at: Date | null;
   closed_at: Date | null;
@@ -172,7 +178,7 @@ export async function getCaseDetail(options: {
           g.name as grid_name, o.name as owner_name, d.name as lead_department_name,
           c.parent_case_id::int as parent_case_id, c.deadline_beyond_calendar,
           st_x(c.location) as lng, st_y(c.location) as lat, c.address,
-          c.reporter_name, c.reporter_contact_masked, c.reported_at, c.filed_at, c.closed_at
+          c.reporter_name, c.reporter_contact_masked, c.hotline, c.reported_at, c.filed_at, c.closed_at
         from grid_case c
         join region g on g.code = c.grid_code
         join region o on o.code = c.owner_region_code
@@ -234,6 +240,15 @@ export async function getCaseDetail(options: {
       name: maskName(detail.reporter_name),
       contact: detail.reporter_contact_masked,
     },
+    // The work order as the hotline took it; the caller's phone only masked (the sealed one never leaves).
+    hotline: detail.hotline
+      ? {
+          workOrderNumber: detail.hotline.workOrderNumber ?? null,
+          callerName: maskName(detail.hotline.callerName ?? null),
+          callerPhoneMasked: detail.hotline.callerPhoneMasked ?? null,
+          callTime: detail.hotline.callTime ?? null,
+        }
+      : null,
     reportedAt: new Date(detail.reported_at).toISOString(),
     filedAt: iso(detail.filed_at),
     closedAt: iso(detail.closed_at),

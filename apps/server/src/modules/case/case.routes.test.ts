@@ -441,6 +441,18 @@ describe('rules beyond the state', () => {
     expect((await post(mine, 'supervise', { level: 'red' }, 'operatorA')).statusCode).toBe(403);
   });
 
+  it('supervise: a card is given again or raised, never lowered', async () => {
+    const id = await insertCase(db, world, { status: 'in_progress' });
+    expect((await post(id, 'supervise', { level: 'red' }, 'operatorStreet')).statusCode).toBe(200);
+    const lowered = await post(id, 'supervise', { level: 'yellow' }, 'operatorStreet');
+    expect(lowered.statusCode).toBe(409);
+    expect(lowered.json<{ code: string }>().code).toBe('CASE_INVALID_TRANSITION');
+    expect((await get(id, 'operatorStreet')).json<CaseDetail>().supervision).toBe('red');
+    expect(
+      (await post(id, 'supervise', { level: 'red', comment: '再次督办' }, 'operatorStreet')).statusCode,
+    ).toBe(200);
+  });
+
   it('answers allowedActions from the same table and policy', async () => {
     const id = await insertCase(db, world, { status: 'reported', reporterUserId: world.users.resident.id });
     expect((await get(id, 'operatorA')).json<CaseDetail>().allowedActions.sort()).toEqual(

@@ -1,6 +1,7 @@
 import { terminalCaseStatuses } from '@wangge/contracts';
 import type { Clock } from '../../platform/clock.ts';
 import { one, sql, type Database, type SQL } from '../../platform/db.ts';
+import { wakeRealtime } from '../../platform/realtime.ts';
 
 /**
  * The deadline scanner (期限扫描): an idempotent job that acts on the stored deadline columns.
@@ -182,5 +183,7 @@ export async function scanDeadlines(options: {
       select (select max(id)::int from picked) as last_id, (select count(*)::int from raised) as acted`,
   );
 
+  // Committed (each batch in its own transaction): realtime streams in this process look now.
+  if (overdue + escalated + supervised > 0) wakeRealtime();
   return { overdue, escalated, supervised };
 }

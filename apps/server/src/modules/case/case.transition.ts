@@ -6,15 +6,16 @@ import {
   type CaseStatus,
 } from '@wangge/contracts';
 import type { Actor } from '../../platform/access.ts';
-import { isInside } from '../../platform/access.ts';
 import { appendAudit } from '../../platform/audit.ts';
 import type { Clock } from '../../platform/clock.ts';
 import { one, rows, sql, type Database, type Executor, type SQL } from '../../platform/db.ts';
 import { DomainError, type FieldError } from '../../platform/errors.ts';
 import { enqueue } from '../../platform/outbox.ts';
+import { wakeRealtime } from '../../platform/realtime.ts';
 import { getWorkCalendar } from '../calendar/calendar.service.ts';
 import { stageDue, type CaseStage } from '../calendar/deadline.ts';
 import { getItem, resolveDepartment } from '../taxonomy/taxonomy.service.ts';
+import { departmentCovers, dispatchDeadlines } from './case.dispatch.ts';
 import { attachmentsOf } from './case.photos.ts';
 import { canSeeCase, isReporter, relationGrant, requireCaseAccess } from './case.policy.ts';
 import { getCaseDetail, loadCase, snapshotOf, type CaseRow, type LoadedCase } from './case.read.ts';
@@ -26,6 +27,7 @@ import {
   skipLevelAllowed,
   targetOf,
   transitionOf,
+  type CaseRelation,
   type WorkflowSettings,
 } from './case.workflow.ts';
 
@@ -102,6 +104,38 @@ async function due(
 const dateOf = (value: Date | string | null): Date | null => (value === null ? null : new Date(value));
 
 /**
+ * May the actor take this action on the case now? The checks `applyAction` makes, in its order: not visible → 404;
+ * stale `expectedVersion` → 409; wrong state → 409; not theirs to act on → 403; guard → 409. Returns the relation
+ * and role the actor acts in.
+ */
+export function requireActionAllowed(options: {
+  actor: Actor;
+  loaded: LoadedCase | undefined;
+  action: CaseAction;
+  settings: WorkflowSettings;
+  expectedVersion?: number | undefined;
+}): { relation: CaseRelation; role: string } {
+  const { actor, loaded, action, settings } = options;
+  if (!loaded || !canSeeCase(actor, loaded.facts)) throw new DomainError('NOT_FOUND', '未找到 (not found)');
+  const { row } = loaded;
+  if (options.expectedVersion !== undefined && options.expectedVersion !== row.version)
+    throw new DomainError(
+      'CASE_VERSION_CONFLICT',
+      `案件已被他人更新 (the case changed: version ${row.version}, expected ${options.expectedVersion})`,
+      undefined,
+      { version: row.version, status: row.status },
+    );
+  const context = { fixOnSpotAllowed: row.fix_on_spot, settings };
+  const state = checkTransition(action, { ...snapshotOf(row) }, context);
+  if (!state.ok && state.kind === 'state')
+    throw new DomainError('CASE_INVALID_TRANSITION', state.reason, undefined, { status: row.status });
+  const acting = requireCaseAccess(actor, action, loaded.facts)!;
+  if (!state.ok)
+    throw new DomainError('CASE_INVALID_TRANSITION', state.reason, undefined, { status: row.status });
+  return acting;
+}
+
+/**
  * Applies one workflow verb to a case, in one transaction: lock the case, check visibility (404), version and
  * state (409), who (403), guard and input (409 / 400); update it, append the timeline, enqueue the event.
  * The only writer of `grid_case.status`.
@@ -124,23 +158,16 @@ export async function applyAction(options: {
   const nowIso = now.toISOString();
 
   await db.orm.transaction(async (tx) => {
-    const loaded = await loadCase(tx, caseId, { forUpdate: true });
-    if (!loaded || !canSeeCase(actor, loaded.facts)) throw new DomainError('NOT_FOUND', '未找到 (not found)');
+    const found = await loadCase(tx, caseId, { forUpdate: true });
+    const acting = requireActionAllowed({
+      actor,
+      loaded: found,
+      action,
+      settings,
+      expectedVersion: options.expectedVersion,
+    });
+    const loaded = found!; // requireActionAllowed answered 404 when it is missing
     const { row } = loaded;
-    if (options.expectedVersion !== undefined && options.expectedVersion !== row.version)
-      throw new DomainError(
-        'CASE_VERSION_CONFLICT',
-        `案件已被他人更新 (the case changed: version ${row.version}, expected ${options.expectedVersion})`,
-        undefined,
-        { version: row.version, status: row.status },
-      );
-    const context = { fixOnSpotAllowed: row.fix_on_spot, settings };
-    const state = checkTransition(action, { ...snapshotOf(row) }, context);
-    if (!state.ok && state.kind === 'state')
-      throw new DomainError('CASE_INVALID_TRANSITION', state.reason, undefined, { status: row.status });
-    const acting = requireCaseAccess(actor, action, loaded.facts)!;
-    if (!state.ok)
-      throw new DomainError('CASE_INVALID_TRANSITION', state.reason, undefined, { status: row.status });
 
     const to = targetOf(action, row.status, input as { result?: unknown });
     const effects = await effectsOf({ tx, actor, loaded, action, input, now, to });
@@ -222,6 +249,8 @@ export async function applyAction(options: {
       now,
     );
   });
+  // Committed: realtime streams in this process look now rather than at their next poll.
+  wakeRealtime();
 
   return getCaseDetail({ db, actor, caseId, settings });
 }
@@ -371,12 +400,16 @@ async function effectsOf(options: EffectOptions): Promise<Effects> {
       for (const id of all) {
         const department = found.find((d) => d.id === id);
         if (!department) throw invalid(fieldOf(id), `没有部门 ${id} (no such department)`);
-        if (!isInside(department.region_path, row.region_path))
+        if (!departmentCovers(department.region_path, row.region_path))
           throw invalid(fieldOf(id), `部门 ${id} 不管辖此处 (department ${id} does not cover this place)`);
       }
       effects.set.lead_department_id = lead;
       effects.set.dispatched_at = nowIso;
-      effects.set.accept_due_at = (await due(tx, row, 'accept', now, effects)).toISOString();
+      // The same computation as GET /api/cases/{id}/dispatch-preview.
+      const deadlines = await dispatchDeadlines({ ex: tx, row, now });
+      effects.set.accept_due_at = deadlines.acceptDueAt.toISOString();
+      if (deadlines.handleDueIsNew) effects.set.handle_due_at = deadlines.handleDueAt.toISOString();
+      effects.beyondCalendar = (effects.beyondCalendar ?? false) || deadlines.beyondCalendar;
       effects.data.departmentIds = { lead, co: input.coDepartmentIds, cc: input.ccDepartmentIds };
       const assign = (id: number, role: 'lead' | 'co' | 'cc') =>
         sql`insert into case_department (case_id, department_id, role, status, assigned_at)
@@ -478,6 +511,16 @@ async function effectsOf(options: EffectOptions): Promise<Effects> {
     }
     case 'supervise': {
       const input = options.input as CaseActionInput<'supervise'>;
+      // A card can be given again (a new note from the supervising centre) or raised, never lowered: a red card
+      // stays red until the case is finished.
+      const rank = { none: 0, normal: 1, yellow: 2, red: 3 } as const;
+      if (rank[input.level] < rank[row.supervision as keyof typeof rank])
+        throw new DomainError(
+          'CASE_INVALID_TRANSITION',
+          '督办级别不能降低 (a supervision card cannot be lowered)',
+          undefined,
+          { supervision: row.supervision },
+        );
       effects.set.supervision = input.level;
       effects.data.level = { from: row.supervision, to: input.level };
       break;

@@ -4,7 +4,9 @@ import {
   ListUsersQuerySchema,
   LoginRequestSchema,
   LoginResponseSchema,
+  ErrorResponseSchema,
   MeResponseSchema,
+  UpdateUserRequestSchema,
   UserListResponseSchema,
   UserSchema,
 } from '@wangge/contracts';
@@ -20,6 +22,7 @@ import {
   listUsers,
   login,
   logout,
+  updateUser,
 } from './identity.service.ts';
 import { requireAccess } from '../../platform/access.ts';
 
@@ -138,5 +141,26 @@ export function registerIdentityRoutes(app: App, ctx: AppContext): void {
       });
       return reply.status(201).send(user);
     },
+  );
+
+  app.patch(
+    '/api/users/:id',
+    {
+      config: { access: { permission: 'user.write' } },
+      schema: {
+        params: IdParams,
+        body: UpdateUserRequestSchema,
+        response: { 200: UserSchema, 404: ErrorResponseSchema },
+      },
+    },
+    async (request) =>
+      updateUser({
+        db,
+        clock,
+        actor: actorOf(request),
+        userId: request.params.id,
+        input: request.body,
+        meta: { requestId: request.id },
+      }),
   );
 }

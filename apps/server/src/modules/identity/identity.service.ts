@@ -1,7 +1,6 @@
 import crypto from 'node:crypto';
 import { appendAudit } from '../../platform/audit.ts';
 import {
-  can,
   insideAny,
   isInside,
   permissionsOf,
@@ -283,7 +282,17 @@ export async function insertUser(
     throw error;
   }
   const id = row!.id;
-  for (const [index, grant] of input.grants.entries()) {
+  await insertGrants(tx, id, input.grants);
+  return id;
+}
+
+/**
+ * Stores a user's grants (in the caller's transaction), checked the same way for a new user and for a grant
+ * replacement: a place-bound role needs a region that exists, a department must exist; admin and auditor may be
+ * system-wide (no region).
+ */
+export async function insertGrants(tx: Executor, userId: number, grants: GrantInput[]): Promise<void> {
+  for (const [index, grant] of grants.entries()) {
     let regionPath: string | null = null;
     let regionCode: string | null = null;
     if (systemWideRoles.includes(grant.role) && !grant.regionCode) {
@@ -299,10 +308,33 @@ export async function insertUser(
       regionPath = region.path;
       regionCode = region.code;
     }
+    if (
+      grant.departmentId !== null &&
+      grant.departmentId !== undefined &&
+      !(await one(tx, sql`select 1 from department where id = ${grant.departmentId}`))
+    )
+      throw new DomainError(
+        'VALIDATION_FAILED',
+        `grants.${index}.departmentId: 部门不存在 (unknown department)`,
+        [{ field: `grants.${index}.departmentId`, message: 'unknown department' }],
+      );
     await tx.execute(sql`insert into user_role (user_id, role, region_code, region_path, department_id, specialty)
-      values (${id}, ${grant.role}, ${regionCode}, ${regionPath}, ${grant.departmentId ?? null}, ${grant.specialty ?? null})`);
+      values (${userId}, ${grant.role}, ${regionCode}, ${regionPath}, ${grant.departmentId ?? null}, ${grant.specialty ?? null})`);
   }
-  return id;
+}
+
+/**
+ * May the actor give (or take away) a grant at this place? A grant at a region needs `user.write` over it (404
+ * outside every grant of the actor, 403 when visible); a system-wide grant (admin, auditor without a region)
+ * needs a system-wide `user.write`, so an administrator bounded to a region cannot mint a global one.
+ */
+function requireGrantAccess(actor: Actor, regionPath: string | null): void {
+  if (regionPath !== null) return requireAccess(actor, 'user.write', { regionPath });
+  if (scopePaths(actor, 'user.write') !== 'all')
+    throw new DomainError(
+      'FORBIDDEN',
+      '只有全局管理员可以授予全局角色 (only a system-wide administrator may grant a system-wide role)',
+    );
 }
 
 export async function createUser(options: {
@@ -319,9 +351,7 @@ export async function createUser(options: {
     const newId = await insertUser(tx, input, now);
     // An admin bounded to a region may only grant inside it.
     const created = (await grantsOf(tx, [newId])).get(newId) ?? [];
-    for (const grant of created)
-      if (!can(actor, 'user.write', grant.regionPath ? { regionPath: grant.regionPath } : undefined))
-        throw new DomainError('NOT_FOUND', '未找到 (not found)');
+    for (const grant of created) requireGrantAccess(actor, grant.regionPath);
     await appendAudit(
       tx,
       {
@@ -338,6 +368,110 @@ export async function createUser(options: {
     return newId;
   });
   return getUser({ db: options.db, actor, userId: id });
+}
+
+export interface UpdateUserInput {
+  displayName?: string | undefined;
+  status?: 'active' | 'disabled' | undefined;
+  /** replaces every grant the user has */
+  grants?: GrantInput[] | undefined;
+  /** a new password the user must change at the next sign-in */
+  resetPassword?: string | undefined;
+}
+
+/**
+ * Administers a user: rename, disable or enable, replace the grants, reset the password. The caller needs
+ * `user.write` over every grant the user has and every grant given (a user out of sight answers 404). Disabling
+ * and a password reset end the user's sessions. One transaction; one audit row per kind of change.
+ */
+export async function updateUser(options: {
+  db: Database;
+  clock: Clock;
+  actor: Actor;
+  userId: number;
+  input: UpdateUserInput;
+  meta: RequestMeta;
+}): Promise<PublicUser> {
+  const { actor, input, userId } = options;
+  requireAccess(actor, 'user.write');
+  const now = options.clock.now();
+  const nowIso = now.toISOString();
+  if (input.status === 'disabled' && userId === actor.userId)
+    throw new DomainError(
+      'VALIDATION_FAILED',
+      'body.status: 不能停用自己的账号 (you cannot disable yourself)',
+      [{ field: 'body.status', message: '不能停用自己的账号 (you cannot disable yourself)' }],
+    );
+  // Hashing is slow: before the transaction, so no row stays locked meanwhile.
+  const passwordHash =
+    input.resetPassword === undefined ? undefined : await hashPassword(input.resetPassword);
+  await options.db.orm.transaction(async (tx) => {
+    const user = await one<{ id: number; display_name: string; status: 'active' | 'disabled' }>(
+      tx,
+      sql`select id::int as id, display_name, status from app_user where id = ${userId} for update`,
+    );
+    const grants = user ? ((await grantsOf(tx, [user.id])).get(user.id) ?? []) : [];
+    if (!user || (user.id !== actor.userId && !userVisible(actor, grants)))
+      throw new DomainError('NOT_FOUND', '未找到 (not found)');
+    for (const grant of grants) requireGrantAccess(actor, grant.regionPath);
+    const audit = (action: string, detail?: Record<string, string | number | boolean | null>) =>
+      appendAudit(
+        tx,
+        {
+          actorId: actor.userId,
+          actorRole: null,
+          action,
+          objectType: 'user',
+          objectId: String(userId),
+          result: 'success',
+          requestId: options.meta.requestId,
+          ...(detail ? { detail } : {}),
+        },
+        now,
+      );
+    const revokeSessions = async (): Promise<number> =>
+      (
+        await rows<{ id: number }>(
+          tx,
+          sql`update user_session set revoked_at = ${nowIso} where user_id = ${userId} and revoked_at is null
+              returning id::int as id`,
+        )
+      ).length;
+
+    if (input.grants !== undefined) {
+      await tx.execute(sql`delete from user_role where user_id = ${userId}`);
+      await insertGrants(tx, userId, input.grants);
+      const given = (await grantsOf(tx, [userId])).get(userId) ?? [];
+      for (const grant of given) requireGrantAccess(actor, grant.regionPath);
+      await audit('user.grants_replaced', {
+        before: grants.length,
+        after: given.length,
+        roles: [...new Set(given.map((g) => g.role))].sort().join(','),
+      });
+    }
+    if (input.displayName !== undefined && input.displayName !== user.display_name) {
+      await tx.execute(
+        sql`update app_user set display_name = ${input.displayName}, updated_at = ${nowIso} where id = ${userId}`,
+      );
+      await audit('user.renamed');
+    }
+    if (input.status !== undefined && input.status !== user.status) {
+      await tx.execute(
+        sql`update app_user set status = ${input.status}, updated_at = ${nowIso} where id = ${userId}`,
+      );
+      // A disabled user is signed out everywhere at once (authentication also refuses disabled users).
+      const sessionsRevoked = input.status === 'disabled' ? await revokeSessions() : 0;
+      await audit(input.status === 'disabled' ? 'user.disabled' : 'user.enabled', { sessionsRevoked });
+    }
+    if (passwordHash !== undefined) {
+      await tx.execute(sql`update app_user set password_hash = ${passwordHash}, must_change_password = true,
+                             updated_at = ${nowIso} where id = ${userId}`);
+      // Whoever knew the old password (or holds a session) is out.
+      const sessionsRevoked = await revokeSessions();
+      await audit('user.password_reset', { sessionsRevoked });
+    }
+  });
+  return getUser({ db: options.db, actor, userId });
 }
 
 export interface PublicGrant {

@@ -1,4 +1,4 @@
-import { insideAny, requireAccess, type Actor } from '../../platform/access.ts';
+import { insideAny, requireAccess, scopePaths, type Actor } from '../../platform/access.ts';
 import { one, rows, sql, type Executor, type SQL } from '../../platform/db.ts';
 import { DomainError } from '../../platform/errors.ts';
 import { findRegion, type RegionLevel, type RegionRow } from './region.queries.ts';
@@ -119,4 +119,92 @@ export async function regionStats(ex: Executor, actor: Actor, code: string): Pro
       overdueCases: cases?.overdue ?? 0,
     },
   };
+}
+
+/** Statuses that end a case (or keep it from ever being worked): everything else is open. */
+const openCase = sql`c.status not in ('closed', 'evaluated', 'not_filed', 'duplicate')`;
+
+export interface RegionChildStats {
+  code: string;
+  name: string;
+  level: RegionLevel;
+  centroid: [number, number] | null;
+  openCases: number;
+  overdueCases: number;
+}
+
+/**
+ * Open and overdue cases under each current child of a region (专题图: colouring the map by child), in one query:
+ * the children joined to the cases of their subtree (a path-prefix range per child on the region index),
+ * grouped by child. The centroid is the point on the surface of the child's current boundary.
+ */
+export async function childStats(ex: Executor, actor: Actor, code: string): Promise<RegionChildStats[]> {
+  const region = await findRegion(ex, code);
+  if (!region) throw notFound();
+  requireAccess(actor, 'region.stats', { regionPath: region.path });
+  const list = await rows<{
+    code: string;
+    name: string;
+    level: RegionLevel;
+    lng: number | null;
+    lat: number | null;
+    open_cases: number;
+    overdue_cases: number;
+  }>(
+    ex,
+    sql`with child as (
+          select code, name, level, path from region where parent_code = ${code}
+        ),
+        counted as (
+          select k.code, count(*)::int as open_cases, count(*) filter (where c.overdue)::int as overdue_cases
+          from child k
+          -- the child's path or below it, as one index range: paths hold only digits and '.', and in the C
+          -- collation p ≤ x < p || '/' is exactly "x = p or x starts with p || '.'"
+          join grid_case c on c.region_path >= k.path and c.region_path < k.path || '/'
+          where ${openCase}
+          group by k.code
+        )
+        select k.code, k.name, k.level, ST_X(p.point) as lng, ST_Y(p.point) as lat,
+               coalesce(n.open_cases, 0)::int as open_cases, coalesce(n.overdue_cases, 0)::int as overdue_cases
+        from child k
+        left join counted n on n.code = k.code
+        left join lateral (
+          select ST_PointOnSurface(b.geom) as point from region_boundary b
+          where b.region_code = k.code and b.valid_to is null
+        ) p on true
+        order by k.code`,
+  );
+  return list.map((row) => ({
+    code: row.code,
+    name: row.name,
+    level: row.level,
+    centroid: row.lng === null || row.lat === null ? null : [Number(row.lng), Number(row.lat)],
+    openCases: row.open_cases,
+    overdueCases: row.overdue_cases,
+  }));
+}
+
+const levelOrder = sql`array_position(array['city', 'district', 'street', 'community', 'grid', 'microgrid'], level)`;
+
+/**
+ * Regions inside the caller's `region.read` scope whose name contains `q` or whose code starts with `q`,
+ * from the top level down (city first), then by code. `q` is matched literally (no wildcards).
+ */
+export async function searchRegions(
+  ex: Executor,
+  actor: Actor,
+  q: string,
+  limit: number,
+): Promise<RegionView[]> {
+  const scope = scopePaths(actor, 'region.read');
+  const list = await rows<RegionViewRow>(
+    ex,
+    sql`select code, level, name, parent_code, path, ST_X(centroid) as lng, ST_Y(centroid) as lat
+        from region
+        where ${insideAny(sql`path`, scope)}
+          and (strpos(name, ${q}) > 0 or starts_with(code, ${q}))
+        order by ${levelOrder}, code
+        limit ${limit}`,
+  );
+  return list.map(present);
 }
