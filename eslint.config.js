@@ -2,7 +2,16 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['**/node_modules/**', '**/dist/**', 'data/**', 'e2e/artifacts/**', 'eslint.config.js', 'scripts/**'] },
+  {
+    ignores: [
+      '**/node_modules/**',
+      '**/dist/**',
+      'data/**',
+      'e2e/artifacts/**',
+      'eslint.config.js',
+      'scripts/**',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {
@@ -27,5 +36,8 @@ export default tseslint.config(
     },
   },
   // React.lazy and Vite want default exports for pages and configs.
-  { files: ['vitest.config.ts', 'e2e/vitest.config.ts', 'apps/web/**'], rules: { 'no-restricted-syntax': 'off' } },
+  {
+    files: ['vitest.config.ts', 'e2e/vitest.config.ts', 'apps/web/**'],
+    rules: { 'no-restricted-syntax': 'off' },
+  },
 );

@@ -1,7 +1,7 @@
 // Builds the web apps (apps/web/dist) when the build is missing or older than its sources, so that
 // `npm install && npm start` shows the console without a separate build step. Quiet when nothing changed.
 import { execFileSync } from 'node:child_process';
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -26,12 +26,20 @@ function newest(p) {
 const builtAt = existsSync(built) ? statSync(built).mtimeMs : 0;
 if (builtAt === 0 || Math.max(...sources.map(newest)) > builtAt) {
   console.log('Building the web console (apps/web) …');
-  execFileSync(
-    process.execPath,
-    [path.join(root, 'node_modules/vite/bin/vite.js'), 'build', '--logLevel', 'warn'],
-    {
+  // Build beside the live directory and swap it in, so a server serving the old build never sees it half-written.
+  const dist = path.join(web, 'dist');
+  const next = path.join(web, `dist.next-${process.pid}`);
+  const old = path.join(web, `dist.old-${process.pid}`);
+  const vite = path.join(root, 'node_modules/vite/bin/vite.js');
+  try {
+    execFileSync(process.execPath, [vite, 'build', '--logLevel', 'warn', '--outDir', next, '--emptyOutDir'], {
       cwd: web,
       stdio: 'inherit',
-    },
-  );
+    });
+    if (existsSync(dist)) renameSync(dist, old);
+    renameSync(next, dist);
+  } finally {
+    rmSync(next, { recursive: true, force: true });
+    rmSync(old, { recursive: true, force: true });
+  }
 }

@@ -49,9 +49,15 @@ export async function launchBrowser(): Promise<Browser> {
   });
 }
 
-/** A fresh context (own cookies) at desktop size, Chinese by default. */
+/** A fresh context (own cookies) at desktop size, Chinese, in China time. */
 export async function newContext(browser: Browser, baseUrl: string): Promise<BrowserContext> {
-  return browser.newContext({ baseURL: baseUrl, viewport: { width: 1440, height: 900 }, locale: 'zh-CN' });
+  return browser.newContext({
+    baseURL: baseUrl,
+    viewport: { width: 1440, height: 900 },
+    locale: 'zh-CN',
+    // as a command centre's browser would be: times on forms are China time
+    timezoneId: 'Asia/Shanghai',
+  });
 }
 
 /** Signs in through the login form, as a person would. */

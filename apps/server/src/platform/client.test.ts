@@ -17,7 +17,7 @@ function clientFor(token: string | null): Client {
     validate: true,
     token: () => token,
     fetch: async (input, init) => {
-      const url = new URL(String(input as string), 'http://wangge.test');
+      const url = new URL(String(input), 'http://wangge.test');
       const response = await server.app.inject({
         method: (init?.method ?? 'GET') as 'GET',
         url: url.pathname + url.search,
@@ -98,7 +98,9 @@ describe('typed client against the server', () => {
     expect((error as ApiError).fields?.some((f) => f.field === 'body.clientId')).toBe(true);
     const police = await signIn('demo-dept-police');
     const urbanOnly = await api.cases({ query: { state: 'all', limit: 200 } });
-    const hidden = urbanOnly.items.find((c) => c.leadDepartment !== null && !/公安|派出所/.test(c.leadDepartment));
+    const hidden = urbanOnly.items.find(
+      (c) => c.leadDepartment !== null && !/公安|派出所/.test(c.leadDepartment),
+    );
     expect(hidden).toBeDefined();
     await expect(police.case({ params: { id: hidden!.id } })).rejects.toMatchObject({ status: 404 });
   });

@@ -26,7 +26,13 @@ void i18n.use(initReactI18next).init({
       cockpit: cockpitI18n.zh,
       admin: adminI18n.zh,
     },
-    en: { common: common.en, map: mapI18n.en, workbench: workbenchI18n.en, cockpit: cockpitI18n.en, admin: adminI18n.en },
+    en: {
+      common: common.en,
+      map: mapI18n.en,
+      workbench: workbenchI18n.en,
+      cockpit: cockpitI18n.en,
+      admin: adminI18n.en,
+    },
   },
 });
 

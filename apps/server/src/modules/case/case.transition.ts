@@ -514,7 +514,7 @@ async function effectsOf(options: EffectOptions): Promise<Effects> {
       // A card can be given again (a new note from the supervising centre) or raised, never lowered: a red card
       // stays red until the case is finished.
       const rank = { none: 0, normal: 1, yellow: 2, red: 3 } as const;
-      if (rank[input.level] < rank[row.supervision as keyof typeof rank])
+      if (rank[input.level] < rank[row.supervision])
         throw new DomainError(
           'CASE_INVALID_TRANSITION',
           '督办级别不能降低 (a supervision card cannot be lowered)',

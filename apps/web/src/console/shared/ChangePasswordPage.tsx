@@ -45,7 +45,12 @@ export default function ChangePasswordPage() {
       <Card className="login-card">
         <Typography.Title level={3}>{t('changePassword.title')}</Typography.Title>
         {me?.user.mustChangePassword && (
-          <Alert type="warning" showIcon title={t('changePassword.firstLogin')} style={{ marginBottom: 16 }} />
+          <Alert
+            type="warning"
+            showIcon
+            title={t('changePassword.firstLogin')}
+            style={{ marginBottom: 16 }}
+          />
         )}
         {error && <Alert role="alert" type="error" showIcon title={error} style={{ marginBottom: 16 }} />}
         <Form form={form} layout="vertical" onFinish={(v) => void submit(v)}>

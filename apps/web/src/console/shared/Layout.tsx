@@ -35,20 +35,26 @@ export default function Layout() {
   const items: Item[] = [];
   if (can(me, 'region.read')) items.push({ key: '/map', icon: <EnvironmentOutlined />, label: t('nav.map') });
   items.push({ key: '/workbench', icon: <UnorderedListOutlined />, label: t('nav.workbench') });
-  if (can(me, 'case.report') && me.roles.some((r) => ['hotline_operator', 'centre_operator', 'admin'].includes(r.role)))
+  if (
+    can(me, 'case.report') &&
+    me.roles.some((r) => ['hotline_operator', 'centre_operator', 'admin'].includes(r.role))
+  )
     items.push({ key: '/cases/new', icon: <PlusCircleOutlined />, label: t('nav.newCase') });
-  if (can(me, 'kpi.read')) items.push({ key: '/cockpit', icon: <DashboardOutlined />, label: t('nav.cockpit') });
+  if (can(me, 'kpi.read'))
+    items.push({ key: '/cockpit', icon: <DashboardOutlined />, label: t('nav.cockpit') });
   const admin: Item[] = [];
   if (can(me, 'region.import') || can(me, 'region.write'))
     admin.push({ key: '/admin/regions', icon: <AimOutlined />, label: t('nav.regions') });
-  if (can(me, 'user.write')) admin.push({ key: '/admin/users', icon: <TeamOutlined />, label: t('nav.users') });
+  if (can(me, 'user.write'))
+    admin.push({ key: '/admin/users', icon: <TeamOutlined />, label: t('nav.users') });
   if (can(me, 'user.write') || can(me, 'department.read'))
     admin.push({ key: '/admin/departments', icon: <ApartmentOutlined />, label: t('nav.departments') });
   if (can(me, 'taxonomy.write'))
     admin.push({ key: '/admin/categories', icon: <BarChartOutlined />, label: t('nav.categories') });
   if (can(me, 'calendar.write'))
     admin.push({ key: '/admin/calendar', icon: <CalendarOutlined />, label: t('nav.calendar') });
-  if (admin.length) items.push({ key: 'admin', icon: <SettingOutlined />, label: t('nav.admin'), children: admin });
+  if (admin.length)
+    items.push({ key: 'admin', icon: <SettingOutlined />, label: t('nav.admin'), children: admin });
 
   const selected =
     [...items, ...admin]

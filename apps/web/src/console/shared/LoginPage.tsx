@@ -40,7 +40,11 @@ export default function LoginPage() {
         </Typography.Title>
         <Typography.Paragraph type="secondary">{t('login.subtitle')}</Typography.Paragraph>
         {error && <Alert role="alert" type="error" showIcon title={error} style={{ marginBottom: 16 }} />}
-        <Form layout="vertical" onFinish={(v: { username: string; password: string }) => void submit(v)} requiredMark={false}>
+        <Form
+          layout="vertical"
+          onFinish={(v: { username: string; password: string }) => void submit(v)}
+          requiredMark={false}
+        >
           <Form.Item
             label={t('login.username')}
             name="username"

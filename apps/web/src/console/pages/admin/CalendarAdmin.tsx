@@ -184,7 +184,7 @@ function YearView({ data }: { data: CalendarYear }) {
   const work = useMemo(() => new Map(data.makeUpWorkdays.map((m) => [m.day, m.name] as const)), [data]);
   const firstMonth = ranges[0]?.first ?? `${data.year}-01-01`;
   const [month, setMonth] = useState<Dayjs>(dayjs(firstMonth));
-  const weekday = (d: string) => dayjs(d).format('dd');
+  const weekday = (d: string) => dayjs(d).format('ddd');
 
   const holidayColumns: TableColumnsType<HolidayRange> = [
     { title: t('calendar.name'), dataIndex: 'name' },

@@ -166,9 +166,7 @@ export default function RegionsAdmin() {
             {selected ? (
               <RegionDetails code={selected} />
             ) : (
-              <Card size="small">
-                <EmptyState description={t('regions.pickOne')} />
-              </Card>
+              <Alert type="info" showIcon title={t('regions.pickOne')} />
             )}
             {can(me, 'region.import') && (
               <ImportCard outcome={outcome} onFile={(file) => void importFile(file)} />
@@ -280,25 +278,25 @@ function ImportCard({ outcome, onFile }: { outcome: ImportOutcome | null; onFile
     {
       title: t('regions.import.feature'),
       dataIndex: 'index',
-      width: 150,
+      width: 130,
       render: (index: number) => t('regions.import.featureAt', { n: index + 1, index }),
     },
     {
       title: t('regions.import.code'),
       dataIndex: 'code',
-      width: 160,
+      width: 150,
       render: (v: string | null) => v ?? '—',
     },
     {
       title: t('regions.import.name'),
       dataIndex: 'name',
-      width: 120,
+      width: 110,
       render: (v: string | null) => v ?? '—',
     },
     {
       title: t('regions.import.error'),
       dataIndex: 'error',
-      width: 120,
+      width: 110,
       render: (code: string) => (
         <Tag color="red" title={code}>
           {t(`regions.import.errors.${code}`, { defaultValue: code })}
