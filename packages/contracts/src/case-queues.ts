@@ -43,6 +43,7 @@ export const QueueItemSchema = z.object({
   urgent: z.boolean(),
   supervision: SupervisionSchema,
   gridCode: z.string(),
+  gridName: z.string(),
   ownerRegionCode: z.string(),
   dueAt: z.string().nullable(),
   overdue: z.boolean(),

@@ -17,7 +17,10 @@ function clientFor(token: string | null): Client {
     validate: true,
     token: () => token,
     fetch: async (input, init) => {
-      const url = new URL(String(input), 'http://wangge.test');
+      const url = new URL(
+        typeof input === 'string' ? input : input instanceof URL ? input.href : input.url,
+        'http://wangge.test',
+      );
       const response = await server.app.inject({
         method: (init?.method ?? 'GET') as 'GET',
         url: url.pathname + url.search,

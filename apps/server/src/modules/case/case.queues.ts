@@ -202,6 +202,7 @@ interface ItemRow {
   urgent: boolean;
   supervision: QueueItem['supervision'];
   grid_code: string;
+  grid_name: string;
   owner_region_code: string;
   due_at: Date | string | null;
   overdue: boolean;
@@ -253,7 +254,8 @@ export async function listMyQueue(options: {
   const found = await rows<ItemRow>(
     db.orm,
     sql`select c.id::int as id, c.serial, c.title, c.status, c.channel, c.category_code, c.urgent, c.supervision,
-          c.grid_code, c.owner_region_code, c.due_at, c.overdue, c.reported_at
+          c.grid_code, (select g.name from region g where g.code = c.grid_code) as grid_name,
+          c.owner_region_code, c.due_at, c.overdue, c.reported_at
         from grid_case c
         where ${sql.join(filters, sql` and `)}
         order by ${orderBy(order)}
@@ -278,6 +280,7 @@ export async function listMyQueue(options: {
       urgent: r.urgent,
       supervision: r.supervision,
       gridCode: r.grid_code,
+      gridName: r.grid_name,
       ownerRegionCode: r.owner_region_code,
       dueAt: iso(r.due_at),
       overdue: r.overdue,

@@ -12,6 +12,7 @@ import {
   Table,
   Tabs,
   Tag,
+  Tooltip,
   TreeSelect,
   Typography,
 } from 'antd';
@@ -189,9 +190,13 @@ export default function WorkbenchPage() {
     },
     {
       title: t('col.grid'),
-      dataIndex: 'gridCode',
-      width: 145,
-      render: (code: string) => <Typography.Text style={{ fontFamily: 'monospace' }}>{code}</Typography.Text>,
+      dataIndex: 'gridName',
+      width: 150,
+      render: (name: string, row) => (
+        <Tooltip title={row.gridCode}>
+          <Typography.Text>{name}</Typography.Text>
+        </Tooltip>
+      ),
     },
     {
       title: t('col.due'),
