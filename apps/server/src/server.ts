@@ -16,6 +16,7 @@ import { registerCaseModule } from './modules/case/index.ts';
 import { registerAssessmentRoutes } from './modules/assessment/index.ts';
 import { registerWebhookRoutes } from './modules/interop/index.ts';
 import { registerDispatchModule } from './modules/dispatch/index.ts';
+import { registerRegistryModule } from './modules/registry/index.ts';
 
 export interface Wangge {
   app: App;
@@ -79,6 +80,7 @@ export async function createWangge(options: {
   registerRealtimeRoutes(app, realtime);
   registerCaseModule(app, ctx, { router, realtime });
   registerDispatchModule(app, ctx);
+  registerRegistryModule(app, ctx);
   registerAssessmentRoutes(app, ctx);
   registerWebhookRoutes(app, ctx);
   if (config.webDir) await registerWebApp(app, config.webDir);

@@ -10,3 +10,4 @@ export * from './calendar.ts';
 export * from './webhooks.ts';
 export * from './console.ts';
 export * from './client.ts';
+export * from './registry.ts';

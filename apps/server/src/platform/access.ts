@@ -46,6 +46,13 @@ export const permissions = [
   'kpi.read',
   // integrations
   'webhook.admin',
+  // the registry 一标三实 (persons, households, buildings)
+  'person.read',
+  'person.write',
+  /** see the full ID number or phone of a person, with a reason (audited) */
+  'person.reveal',
+  /** see key-population tags (重点人群); a professional worker only those of their specialty */
+  'person.tags.read',
 ] as const;
 export type Permission = (typeof permissions)[number];
 
@@ -68,6 +75,10 @@ export const rolePermissions: Record<Role, readonly Permission[]> = {
     'case.evaluate',
     'case.supervise',
     'kpi.read',
+    'person.read',
+    'person.write',
+    'person.reveal',
+    'person.tags.read',
   ],
   hotline_operator: ['region.read', 'department.read', 'case.read', 'case.report', 'case.evaluate'],
   department_handler: ['region.read', 'department.read', 'case.read', 'case.handle'],
@@ -91,6 +102,9 @@ export const rolePermissions: Record<Role, readonly Permission[]> = {
     'case.inspect',
     'case.fix_on_spot',
     'kpi.read',
+    'person.read',
+    'person.write',
+    'person.tags.read',
   ],
   grid_worker: [
     'region.read',
@@ -101,8 +115,19 @@ export const rolePermissions: Record<Role, readonly Permission[]> = {
     'case.verify',
     'case.inspect',
     'case.fix_on_spot',
+    'person.read',
+    'person.write',
+    'person.tags.read',
   ],
-  professional_worker: ['region.read', 'region.stats', 'case.read', 'case.report', 'case.fix_on_spot'],
+  professional_worker: [
+    'region.read',
+    'region.stats',
+    'case.read',
+    'case.report',
+    'case.fix_on_spot',
+    'person.read',
+    'person.tags.read',
+  ],
   auxiliary: ['region.read', 'case.report'],
   resident: ['region.read', 'case.report'],
   auditor: ['audit.read', 'region.read', 'user.read', 'case.read', 'kpi.read'],

@@ -69,6 +69,29 @@ describe('secret box (AES-256-GCM)', () => {
   });
 });
 
+describe('lookup hash (keyed HMAC-SHA256)', () => {
+  it('is stable across key rotation, keyed (not the plain SHA), and separates purposes', () => {
+    const dir = tempDir();
+    const oldKey = crypto.randomBytes(32).toString('base64');
+    const newKey = crypto.randomBytes(32).toString('base64');
+    const before = loadSecretBox({ dataDir: dir, env: { WANGGE_SECRET_KEY: oldKey } });
+    const after = loadSecretBox({
+      dataDir: dir,
+      env: { WANGGE_SECRET_KEY: newKey, WANGGE_SECRET_KEYS_PREVIOUS: oldKey },
+    });
+    expect(after.keyId).not.toBe(before.keyId);
+    const value = '11010519491231002X';
+    expect(after.lookupHash('person.id', value)).toBe(before.lookupHash('person.id', value));
+    expect(fs.statSync(path.join(dir, 'lookup.key')).mode & 0o777).toBe(0o600);
+    expect(before.lookupHash('person.id', value)).not.toBe(before.lookupHash('person.phone', value));
+    expect(before.lookupHash('person.id', value)).not.toBe(
+      crypto.createHash('sha256').update(value).digest('hex'),
+    );
+    const elsewhere = loadSecretBox({ dataDir: tempDir(), env: { WANGGE_SECRET_KEY: oldKey } });
+    expect(elsewhere.lookupHash('person.id', value)).not.toBe(before.lookupHash('person.id', value));
+  });
+});
+
 describe('maskPhone', () => {
   it('keeps the first 3 and last 4 digits', () => {
     expect(maskPhone('13812345678')).toBe('138****5678');

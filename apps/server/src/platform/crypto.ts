@@ -11,9 +11,16 @@ export interface SecretBox {
   keyId: string;
   encrypt(plaintext: string): string;
   decrypt(sealed: string): string;
+  /**
+   * Keyed hash (HMAC-SHA256, hex) for exact lookup and de-duplication of a sealed value without opening it.
+   * Its key is separate from the sealing keys and does not rotate with them, so stored hashes stay valid.
+   * `purpose` separates domains (an ID number and a phone with equal digits hash differently).
+   */
+  lookupHash(purpose: string, value: string): string;
 }
 
 const keyFileName = 'secret.key';
+const lookupKeyFileName = 'lookup.key';
 
 /** A short, stable name for a key (not secret: a hash prefix). */
 export function keyIdOf(key: Buffer): string {
@@ -33,27 +40,40 @@ function parseKey(text: string, where: string): Buffer {
  */
 export function loadSecretBox(options: { dataDir: string; env?: NodeJS.ProcessEnv }): SecretBox {
   const env = options.env ?? process.env;
-  let current: Buffer;
-  if (env.WANGGE_SECRET_KEY) current = parseKey(env.WANGGE_SECRET_KEY, 'WANGGE_SECRET_KEY');
-  else {
-    const file = path.join(options.dataDir, keyFileName);
-    fs.mkdirSync(options.dataDir, { recursive: true });
-    try {
-      // 'wx' fails if the file exists: two processes starting at once never overwrite each other's key.
-      fs.writeFileSync(file, `${crypto.randomBytes(32).toString('base64')}\n`, { flag: 'wx', mode: 0o600 });
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-    }
-    current = parseKey(fs.readFileSync(file, 'utf8'), file);
-  }
+  const current = env.WANGGE_SECRET_KEY
+    ? parseKey(env.WANGGE_SECRET_KEY, 'WANGGE_SECRET_KEY')
+    : keyFromFile(options.dataDir, keyFileName);
+  // The lookup (HMAC) key: WANGGE_LOOKUP_KEY, else `<dataDir>/lookup.key` beside the secret key.
+  const lookup = env.WANGGE_LOOKUP_KEY
+    ? parseKey(env.WANGGE_LOOKUP_KEY, 'WANGGE_LOOKUP_KEY')
+    : keyFromFile(options.dataDir, lookupKeyFileName);
   const previous = (env.WANGGE_SECRET_KEYS_PREVIOUS ?? '')
     .split(',')
     .filter((part) => part.trim() !== '')
     .map((part) => parseKey(part, 'WANGGE_SECRET_KEYS_PREVIOUS'));
-  return createSecretBox(current, previous);
+  return createSecretBox(current, previous, lookup);
 }
 
-export function createSecretBox(current: Buffer, previous: Buffer[] = []): SecretBox {
+/** A 32-byte key kept in a file of the data directory, created with mode 0600 on first use. */
+function keyFromFile(dataDir: string, name: string): Buffer {
+  const file = path.join(dataDir, name);
+  fs.mkdirSync(dataDir, { recursive: true });
+  try {
+    // 'wx' fails if the file exists: two processes starting at once never overwrite each other's key.
+    fs.writeFileSync(file, `${crypto.randomBytes(32).toString('base64')}\n`, { flag: 'wx', mode: 0o600 });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+  }
+  return parseKey(fs.readFileSync(file, 'utf8'), file);
+}
+
+/**
+ * Without a lookup key of its own, one is derived from the current key (HKDF); callers that store lookup hashes
+ * should pass a stable one (loadSecretBox does).
+ */
+export function createSecretBox(current: Buffer, previous: Buffer[] = [], lookupKey?: Buffer): SecretBox {
+  const hmacKey =
+    lookupKey ?? Buffer.from(crypto.hkdfSync('sha256', current, Buffer.alloc(0), 'wangge-lookup', 32));
   const keys = new Map<string, Buffer>();
   for (const key of [current, ...previous]) keys.set(keyIdOf(key), key);
   const keyId = keyIdOf(current);
@@ -75,6 +95,9 @@ export function createSecretBox(current: Buffer, previous: Buffer[] = []): Secre
       const decipher = crypto.createDecipheriv('aes-256-gcm', key, Buffer.from(iv, 'base64'));
       decipher.setAuthTag(Buffer.from(tag, 'base64'));
       return Buffer.concat([decipher.update(Buffer.from(body, 'base64')), decipher.final()]).toString('utf8');
+    },
+    lookupHash(purpose, value) {
+      return crypto.createHmac('sha256', hmacKey).update(`${purpose}\u0000${value}`).digest('hex');
     },
   };
 }

@@ -1,0 +1,236 @@
+import { z } from 'zod';
+import { PageQuerySchema, RegionCodeSchema } from './common.ts';
+
+/**
+ * The registry 一标三实 (standard address + actual people, houses, organisations). ID numbers and phones are
+ * masked in every response (`110105********002X`, `138****5678`); the full value only through reveal.
+ */
+
+export const buildingKindValues = [
+  'residential',
+  'commercial',
+  'mixed',
+  'public',
+  'industrial',
+  'bungalow',
+  'other',
+] as const;
+export const householdKindValues = ['registered', 'floating', 'rental'] as const;
+export const householdStatusValues = ['active', 'moved_out', 'dissolved'] as const;
+export const genderValues = ['male', 'female', 'unknown'] as const;
+export const idTypeValues = [
+  'resident_id',
+  'passport',
+  'hk_macao_permit',
+  'taiwan_permit',
+  'foreign_permanent',
+  'other',
+] as const;
+export const personStatusValues = ['active', 'moved_out', 'deceased'] as const;
+export const relationToHeadValues = [
+  'head',
+  'spouse',
+  'child',
+  'parent',
+  'grandchild',
+  'grandparent',
+  'sibling',
+  'child_in_law',
+  'tenant',
+  'other',
+] as const;
+
+/** Specialties (条线) a professional worker is granted; each key-population tag belongs to one. */
+export const specialtyValues = ['civil_affairs', 'public_security', 'judicial', 'health'] as const;
+export type Specialty = (typeof specialtyValues)[number];
+
+/** Key-population tags (重点人群, after GB/T 31000) and the specialty that looks after each. */
+export const personTagSpecialty = {
+  elderly_alone: 'civil_affairs', // 独居老人
+  empty_nest: 'civil_affairs', // 空巢老人
+  disabled: 'civil_affairs', // 残疾人
+  low_income: 'civil_affairs', // 困难家庭 / 低保
+  left_behind_child: 'civil_affairs', // 留守儿童
+  corrections: 'judicial', // 社区矫正
+  released_prisoner: 'judicial', // 刑满释放
+  drug_rehab: 'public_security', // 吸毒人员
+  petitioner_key: 'public_security', // 重点信访人员
+  mental_illness_severe: 'health', // 严重精神障碍
+  pregnant: 'health', // 孕产妇
+} as const satisfies Record<string, Specialty>;
+export type PersonTagKind = keyof typeof personTagSpecialty;
+export const personTagKindValues = Object.keys(personTagSpecialty) as [PersonTagKind, ...PersonTagKind[]];
+
+/** A tag's own fields (corrections period, care needs, guardian…): short scalar values. */
+export const TagFieldsSchema = z.record(
+  z.string().regex(/^[a-zA-Z][a-zA-Z0-9_]{0,39}$/),
+  z.union([z.string().max(500), z.number(), z.boolean(), z.null()]),
+);
+
+export const PersonTagSchema = z.object({
+  kind: z.enum(personTagKindValues),
+  specialty: z.enum(specialtyValues),
+  fields: TagFieldsSchema,
+});
+export type PersonTag = z.infer<typeof PersonTagSchema>;
+
+const text = (max: number) => z.string().trim().min(1).max(max);
+const DateSchema = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, '日期格式 YYYY-MM-DD (date YYYY-MM-DD)');
+
+export const CreatePersonRequestSchema = z.object({
+  name: text(50),
+  gender: z.enum(genderValues),
+  birthDate: DateSchema.optional(),
+  idType: z.enum(idTypeValues).default('resident_id'),
+  idNumber: z.string().trim().min(4).max(40),
+  phone: z.string().trim().min(5).max(30).optional(),
+  ethnicity: text(20).optional(),
+  registeredResidence: text(200).optional(),
+  currentAddress: text(200).optional(),
+  work: text(200).optional(),
+  /** The grid where they live; with a household it must be the household's grid. */
+  gridCode: RegionCodeSchema,
+  householdId: z.number().int().positive().optional(),
+  relationToHead: z.enum(relationToHeadValues).optional(),
+  tags: z
+    .array(z.object({ kind: z.enum(personTagKindValues), fields: TagFieldsSchema.default({}) }))
+    .max(20)
+    .default([]),
+});
+export type CreatePersonRequest = z.infer<typeof CreatePersonRequestSchema>;
+
+export const PersonSummarySchema = z.object({
+  id: z.number().int(),
+  name: z.string(),
+  gender: z.enum(genderValues),
+  birthDate: z.string().nullable(),
+  idType: z.enum(idTypeValues),
+  idNumberMasked: z.string(),
+  phoneMasked: z.string().nullable(),
+  status: z.enum(personStatusValues),
+  householdId: z.number().int().nullable(),
+  relationToHead: z.enum(relationToHeadValues).nullable(),
+  gridCode: z.string(),
+  /** Present only for callers who may read key-population tags, and only the tags they may see. */
+  tags: z.array(PersonTagSchema).optional(),
+});
+export type PersonSummary = z.infer<typeof PersonSummarySchema>;
+
+export const PersonSchema = PersonSummarySchema.extend({
+  gridName: z.string(),
+  ethnicity: z.string().nullable(),
+  registeredResidence: z.string().nullable(),
+  currentAddress: z.string().nullable(),
+  work: z.string().nullable(),
+  movedOutAt: z.string().nullable(),
+  createdAt: z.string(),
+});
+export type Person = z.infer<typeof PersonSchema>;
+
+export const PersonListQuerySchema = PageQuerySchema.extend({
+  grid: RegionCodeSchema.optional(),
+  /** A name prefix, or an exact ID number or phone (matched through the keyed hash). */
+  q: z.string().trim().min(1).max(40).optional(),
+  tag: z.enum(personTagKindValues).optional(),
+});
+export type PersonListQuery = z.infer<typeof PersonListQuerySchema>;
+
+export const PersonListSchema = z.object({
+  items: z.array(PersonSummarySchema),
+  nextCursor: z.string().nullable(),
+});
+export type PersonList = z.infer<typeof PersonListSchema>;
+
+export const RevealRequestSchema = z.object({
+  field: z.enum(['idNumber', 'phone']),
+  reason: z.string().trim().min(4).max(500),
+});
+export type RevealRequest = z.infer<typeof RevealRequestSchema>;
+
+export const RevealResponseSchema = z.object({
+  field: z.enum(['idNumber', 'phone']),
+  /** Null when the person has no such value (no phone). */
+  value: z.string().nullable(),
+});
+export type RevealResponse = z.infer<typeof RevealResponseSchema>;
+
+export const CreateBuildingRequestSchema = z.object({
+  gridCode: RegionCodeSchema,
+  name: text(60),
+  kind: z.enum(buildingKindValues),
+  floors: z.number().int().min(1).max(200).optional(),
+  location: z.object({ lng: z.number().min(-180).max(180), lat: z.number().min(-90).max(90) }).optional(),
+});
+export type CreateBuildingRequest = z.infer<typeof CreateBuildingRequestSchema>;
+
+export const BuildingSchema = z.object({
+  id: z.number().int(),
+  gridCode: z.string(),
+  name: z.string(),
+  kind: z.enum(buildingKindValues),
+  floors: z.number().int().nullable(),
+  location: z.object({ lng: z.number(), lat: z.number() }).nullable(),
+  households: z.number().int(),
+});
+export type Building = z.infer<typeof BuildingSchema>;
+
+export const BuildingListSchema = z.object({ items: z.array(BuildingSchema) });
+
+export const CreateHouseholdRequestSchema = z.object({
+  buildingId: z.number().int().positive(),
+  kind: z.enum(householdKindValues),
+  unit: text(20).optional(),
+  room: text(20).optional(),
+});
+export type CreateHouseholdRequest = z.infer<typeof CreateHouseholdRequestSchema>;
+
+export const HouseholdSchema = z.object({
+  id: z.number().int(),
+  kind: z.enum(householdKindValues),
+  status: z.enum(householdStatusValues),
+  buildingId: z.number().int().nullable(),
+  unit: z.string().nullable(),
+  room: z.string().nullable(),
+  gridCode: z.string(),
+  members: z.array(PersonSummarySchema),
+});
+export type Household = z.infer<typeof HouseholdSchema>;
+
+export const HouseholdListSchema = z.object({ items: z.array(HouseholdSchema) });
+
+/** Person → household → building (提人知户). */
+export const PersonHouseholdSchema = z.object({
+  household: HouseholdSchema.nullable(),
+  building: BuildingSchema.nullable(),
+});
+export type PersonHousehold = z.infer<typeof PersonHouseholdSchema>;
+
+export const RegistryStatsSchema = z.object({
+  regionCode: z.string(),
+  households: z.number().int(),
+  people: z.number().int(),
+  /** Null when the caller may not read key-population tags; else only the tags they may see. */
+  byTag: z.array(z.object({ kind: z.enum(personTagKindValues), count: z.number().int() })).nullable(),
+});
+export type RegistryStats = z.infer<typeof RegistryStatsSchema>;
+
+export const AuditReadsQuerySchema = z.object({
+  actor: z.coerce.number().int().positive(),
+  from: z.iso.datetime({ offset: true }),
+  to: z.iso.datetime({ offset: true }),
+  limit: z.coerce.number().int().min(1).max(1000).default(200),
+});
+export type AuditReadsQuery = z.infer<typeof AuditReadsQuerySchema>;
+
+export const AuditReadsSchema = z.object({
+  items: z.array(
+    z.object({
+      at: z.string(),
+      action: z.string(),
+      objectType: z.string().nullable(),
+      objectId: z.string().nullable(),
+      requestId: z.string().nullable(),
+    }),
+  ),
+});
+export type AuditReads = z.infer<typeof AuditReadsSchema>;
