@@ -77,6 +77,10 @@ create table person (
     'grandparent', 'sibling', 'child_in_law', 'tenant', 'other')),
   grid_code text not null references region (code),
   region_path text collate "C" not null,
+  -- set by the retention job when a long-moved-out person is anonymised (name, ID, phone, addresses cleared)
+  anonymised_at timestamptz,
+  -- optimistic concurrency: PATCH carries the version it read (expectedVersion), 409 when stale
+  version int not null default 1,
   created_at timestamptz not null default now(),
   updated_at timestamptz not null default now(),
   unique (id_type, id_hash),
@@ -86,6 +90,7 @@ create index person_path on person (region_path);
 create index person_phone_hash on person (phone_hash) where phone_hash is not null;
 create index person_household on person (household_id);
 create index person_name on person (name collate "C");
+create index person_moved_out on person (moved_out_at) where status = 'moved_out' and anonymised_at is null;
 
 -- Key-population tags (重点人群, after GB/T 31000): sensitive (PIPL Art. 28); each belongs to a specialty
 -- (civil_affairs, public_security, judicial, health) that professional workers are granted.

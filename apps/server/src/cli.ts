@@ -1,5 +1,6 @@
 import { createLogger } from './platform/logger.ts';
 import { loadConfig } from './platform/config.ts';
+import { loadSecretBox } from './platform/crypto.ts';
 import { systemClock } from './platform/clock.ts';
 import { openDatabase } from './platform/db.ts';
 import { migrate } from './platform/migrate.ts';
@@ -70,7 +71,7 @@ async function run(): Promise<number> {
           return 1;
         }
         process.stdout.write(
-          `${JSON.stringify(await seedDemoCity(db, { now: systemClock.now(), logger }))}\n`,
+          `${JSON.stringify(await seedDemoCity(db, { now: systemClock.now(), logger, secrets: loadSecretBox({ dataDir: config.dataDir }) }))}\n`,
         );
         return 0;
       }

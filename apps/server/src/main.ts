@@ -8,6 +8,7 @@ import { startJobs } from './platform/jobs.ts';
 import { processOutbox } from './modules/case/index.ts';
 import { scanDeadlines } from './modules/case/case.scanner.ts';
 import { deliverWebhooks } from './modules/interop/index.ts';
+import { runRetention } from './modules/registry/index.ts';
 import { loadSecretBox } from './platform/crypto.ts';
 import { ensureDefaultCalendar } from './modules/calendar/index.ts';
 import { ensureDefaultTaxonomy } from './modules/taxonomy/index.ts';
@@ -35,7 +36,11 @@ const state: ServerState = { seeding: false };
 // Demo users are never put into a real PostgreSQL database unless asked for with --demo.
 const mayseed = !config.databaseUrl || args.has('--demo');
 if (mayseed && (await isTerritoryEmpty(db))) {
-  const seeded = await seedDemoCity(db, { now: systemClock.now(), logger });
+  const seeded = await seedDemoCity(db, {
+    now: systemClock.now(),
+    logger,
+    secrets: loadSecretBox({ dataDir: config.dataDir }),
+  });
   logger.info(seeded, 'demo city seeded');
   printDemoAccounts();
 } else if (mayseed && !config.databaseUrl) {
@@ -62,6 +67,12 @@ const jobs =
           { name: 'case-notifications', everyMs: 2000, run: () => processOutbox({ db, clock: systemClock }) },
           // Deadlines: overdue marks, auto-escalation of unaccepted dispatches, yellow/red cards. Idempotent.
           { name: 'case-deadlines', everyMs: 60_000, run: () => scanDeadlines({ db, clock: systemClock }) },
+          // Retention: persons moved out longer than the configured period are anonymised. Daily, idempotent.
+          {
+            name: 'registry-retention',
+            everyMs: 24 * 3600_000,
+            run: () => runRetention({ db, clock: systemClock, days: config.retentionMovedOutDays }),
+          },
           // Signed webhooks to registered endpoints, from the outbox, with retries.
           {
             name: 'webhooks',

@@ -124,8 +124,38 @@ export const PersonSchema = PersonSummarySchema.extend({
   work: z.string().nullable(),
   movedOutAt: z.string().nullable(),
   createdAt: z.string(),
+  /** Bumped by every change; send it back as `expectedVersion` when patching. */
+  version: z.number().int(),
 });
 export type Person = z.infer<typeof PersonSchema>;
+
+/**
+ * A change to a person: only the fields present change; `null` clears phone, address, work or the household.
+ * Moving to another household (in the caller's scope) moves the person to its grid. Tags need `person.tags.read`
+ * as well (a professional worker only the tags of their specialty). `expectedVersion` → 409 when stale.
+ */
+export const UpdatePersonRequestSchema = z
+  .object({
+    expectedVersion: z.number().int().positive().optional(),
+    name: text(50).optional(),
+    phone: z.string().trim().min(5).max(30).nullable().optional(),
+    currentAddress: text(200).nullable().optional(),
+    work: text(200).nullable().optional(),
+    status: z.enum(personStatusValues).optional(),
+    householdId: z.number().int().positive().nullable().optional(),
+    relationToHead: z.enum(relationToHeadValues).nullable().optional(),
+    tags: z
+      .object({
+        add: z
+          .array(z.object({ kind: z.enum(personTagKindValues), fields: TagFieldsSchema.default({}) }))
+          .max(20)
+          .default([]),
+        remove: z.array(z.enum(personTagKindValues)).max(20).default([]),
+      })
+      .optional(),
+  })
+  .strict();
+export type UpdatePersonRequest = z.infer<typeof UpdatePersonRequestSchema>;
 
 export const PersonListQuerySchema = PageQuerySchema.extend({
   grid: RegionCodeSchema.optional(),
@@ -205,14 +235,51 @@ export const PersonHouseholdSchema = z.object({
 });
 export type PersonHousehold = z.infer<typeof PersonHouseholdSchema>;
 
+export const RegistryStatsQuerySchema = z.object({
+  /** `grid`: also the counts of each grid in the subtree. */
+  by: z.enum(['grid']).optional(),
+});
+export type RegistryStatsQuery = z.infer<typeof RegistryStatsQuerySchema>;
+
+export const GridCountsSchema = z.object({
+  gridCode: z.string(),
+  gridName: z.string(),
+  /** Active households and active people. */
+  households: z.number().int(),
+  people: z.number().int(),
+});
+export type GridCounts = z.infer<typeof GridCountsSchema>;
+
 export const RegistryStatsSchema = z.object({
   regionCode: z.string(),
   households: z.number().int(),
   people: z.number().int(),
   /** Null when the caller may not read key-population tags; else only the tags they may see. */
   byTag: z.array(z.object({ kind: z.enum(personTagKindValues), count: z.number().int() })).nullable(),
+  /** With `?by=grid`: each grid of the subtree, by code. */
+  grids: z.array(GridCountsSchema).optional(),
 });
 export type RegistryStats = z.infer<typeof RegistryStatsSchema>;
+
+export const gridSizingFlagValues = ['under', 'over', 'ok'] as const;
+
+/**
+ * The grid sizing check against the guidance of 300–500 households or 1000–1500 people (configurable). A grid
+ * meets the guidance when EITHER measure is in its range; it is flagged only when BOTH are outside: `over` when
+ * its households are above the range, else `under`.
+ */
+export const GridSizingSchema = z.object({
+  regionCode: z.string(),
+  guidance: z.object({
+    householdsMin: z.number().int(),
+    householdsMax: z.number().int(),
+    peopleMin: z.number().int(),
+    peopleMax: z.number().int(),
+  }),
+  /** Flagged grids first, then by code. */
+  items: z.array(GridCountsSchema.extend({ flag: z.enum(gridSizingFlagValues) })),
+});
+export type GridSizing = z.infer<typeof GridSizingSchema>;
 
 export const AuditReadsQuerySchema = z.object({
   actor: z.coerce.number().int().positive(),

@@ -1,7 +1,8 @@
 import { ApiError, createClient, type Client } from '@wangge/contracts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { seedDemoCity } from '../seed/demo-city.ts';
-import { resetDatabase, testDatabase, testServer } from '../test/harness.ts';
+import { resetDatabase, testConfig, testDatabase, testServer } from '../test/harness.ts';
+import { loadSecretBox } from './crypto.ts';
 import type { Wangge } from '../server.ts';
 import { createLogger } from './logger.ts';
 
@@ -43,7 +44,11 @@ async function signIn(username: string): Promise<Client> {
 beforeAll(async () => {
   const db = await testDatabase();
   await resetDatabase(db);
-  await seedDemoCity(db, { now, logger: createLogger('silent') });
+  await seedDemoCity(db, {
+    now,
+    logger: createLogger('silent'),
+    secrets: loadSecretBox({ dataDir: testConfig().dataDir }),
+  });
   server = await testServer(db);
 });
 afterAll(async () => {

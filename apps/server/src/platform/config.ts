@@ -21,6 +21,21 @@ export interface Config {
   reopenOnDissatisfied: boolean;
   /** The built web apps served at `/` (WANGGE_WEB_DIR, default apps/web/dist); null serves none. */
   webDir: string | null;
+  /** Days after moving out before a person is anonymised by the retention job (WANGGE_RETENTION_MOVED_OUT_DAYS, 730). */
+  retentionMovedOutDays: number;
+  /**
+   * The grid sizing guidance (300–500 households or 1000–1500 people): WANGGE_GRID_HOUSEHOLDS_MIN/MAX,
+   * WANGGE_GRID_PEOPLE_MIN/MAX.
+   */
+  gridSizing: { householdsMin: number; householdsMax: number; peopleMin: number; peopleMax: number };
+}
+
+/** A non-negative integer from the environment: unset or empty → the default; anything else must parse. */
+function count(name: string, value: string | undefined, fallback: number): number {
+  if (value === undefined || value.trim() === '') return fallback;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) throw new Error(`${name} must be a whole number ≥ 0, got ${value}`);
+  return n;
 }
 
 /** A boolean switch from the environment: unset or empty → the default; '0', 'false', 'no', 'off' → false. */
@@ -45,5 +60,19 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     secureCookies: env.WANGGE_SECURE_COOKIES === '1',
     reopenOnDissatisfied: flag(env.WANGGE_REOPEN_ON_DISSATISFIED, true),
     webDir: env.WANGGE_WEB_DIR === '' ? null : path.resolve(env.WANGGE_WEB_DIR ?? defaultWebDir),
+    retentionMovedOutDays: count('WANGGE_RETENTION_MOVED_OUT_DAYS', env.WANGGE_RETENTION_MOVED_OUT_DAYS, 730),
+    gridSizing: gridSizing(env),
   };
+}
+
+function gridSizing(env: NodeJS.ProcessEnv): Config['gridSizing'] {
+  const sizing = {
+    householdsMin: count('WANGGE_GRID_HOUSEHOLDS_MIN', env.WANGGE_GRID_HOUSEHOLDS_MIN, 300),
+    householdsMax: count('WANGGE_GRID_HOUSEHOLDS_MAX', env.WANGGE_GRID_HOUSEHOLDS_MAX, 500),
+    peopleMin: count('WANGGE_GRID_PEOPLE_MIN', env.WANGGE_GRID_PEOPLE_MIN, 1000),
+    peopleMax: count('WANGGE_GRID_PEOPLE_MAX', env.WANGGE_GRID_PEOPLE_MAX, 1500),
+  };
+  if (sizing.householdsMin > sizing.householdsMax || sizing.peopleMin > sizing.peopleMax)
+    throw new Error('WANGGE_GRID_*_MIN must not exceed the matching _MAX');
+  return sizing;
 }

@@ -6,7 +6,8 @@ import { caseChannelValues, caseStatusValues } from '@wangge/contracts';
 import { fixedClock } from '../platform/clock.ts';
 import { one, rows, sql, type Database } from '../platform/db.ts';
 import { getWorkCalendar } from '../modules/calendar/index.ts';
-import { resetDatabase, testDatabase, testServer } from '../test/harness.ts';
+import { loadSecretBox } from '../platform/crypto.ts';
+import { resetDatabase, testConfig, testDatabase, testServer } from '../test/harness.ts';
 import { auth, makeUser } from '../test/factories.ts';
 import type { Wangge } from '../server.ts';
 import { categoryItems, generateDemoCases } from './demo-cases.ts';
@@ -23,7 +24,7 @@ let seeded: Record<string, number>;
 beforeAll(async () => {
   db = await testDatabase();
   await resetDatabase(db);
-  seeded = await seedDemoCity(db, { now, logger });
+  seeded = await seedDemoCity(db, { now, logger, secrets: loadSecretBox({ dataDir: testConfig().dataDir }) });
   server = await testServer(db, { clock: fixedClock(now) });
 });
 

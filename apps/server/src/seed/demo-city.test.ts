@@ -1,12 +1,16 @@
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { personTagSpecialty } from '@wangge/contracts';
+import { loadSecretBox } from '../platform/crypto.ts';
 import { rows, sql, type Database } from '../platform/db.ts';
-import { resetDatabase, testDatabase, testServer } from '../test/harness.ts';
+import { maskIdNumber, residentIdProblem } from '../modules/registry/person-id.ts';
+import { resetDatabase, testConfig, testDatabase, testServer } from '../test/harness.ts';
 import type { Wangge } from '../server.ts';
 import { demoCitySpec, provinceCitySpecs, scaleCitySpec } from './cities.ts';
 import { demoDepartments } from './departments.ts';
 import { demoAccounts, demoPassword } from './demo-accounts.ts';
 import { demoPlaces, generateDemoCity, isTerritoryEmpty, seedCities, seedDemoCity } from './demo-city.ts';
+import { generateDemoRegistry } from './demo-registry.ts';
 import { areaCentroid, clipConvex, signedArea, type Point } from './geometry.ts';
 import { chineseNumber } from './names.ts';
 import { generateCity, outlineOf, territoryHash, type CitySpec, type TerritoryRegion } from './territory.ts';
@@ -214,12 +218,17 @@ describe('seedDemoCity in the database', () => {
   let counts: Record<string, number>;
   const regions = generateDemoCity();
   const places = demoPlaces(regions);
+  const secrets = loadSecretBox({ dataDir: testConfig().dataDir });
 
   beforeAll(async () => {
     db = await testDatabase();
     await resetDatabase(db);
     expect(await isTerritoryEmpty(db)).toBe(true);
-    counts = await seedDemoCity(db, { now, logger });
+    counts = await seedDemoCity(db, { now, logger, secrets });
+    // The seed's time on this database (the first start must stay within 30 s).
+    console.info(
+      `seedDemoCity (${db.kind}): ${counts.milliseconds} ms, of which registry ${counts.registryMilliseconds} ms`,
+    );
     server = await testServer(db);
   });
   afterAll(async () => {
@@ -358,6 +367,204 @@ describe('seedDemoCity in the database', () => {
       sql`select display_name from app_user where username = 'gw-230803001001001'`,
     );
     expect(named!.display_name).toMatch(/^[\u4e00-\u9fff]{2,3}$/);
+  });
+
+  it('gives the demo city a registry of realistic size: 30–60 households per grid, 1–5 persons each', async () => {
+    const grids = counts.grids!;
+    expect(counts.households! / grids).toBeGreaterThanOrEqual(30);
+    expect(counts.households! / grids).toBeLessThanOrEqual(60);
+    expect(counts.persons! / counts.households!).toBeGreaterThan(1.8);
+    expect(counts.persons! / counts.households!).toBeLessThan(3.5);
+    expect(counts.organisations! / grids).toBeGreaterThanOrEqual(2);
+    const [stored] = await rows<Record<string, number>>(
+      db.orm,
+      sql`select (select count(*)::int from building) as buildings, (select count(*)::int from address) as addresses,
+            (select count(*)::int from household) as households, (select count(*)::int from person) as persons,
+            (select count(*)::int from person_tag) as "personTags",
+            (select count(*)::int from organisation) as organisations,
+            (select count(distinct grid_code)::int from household) as "gridsWithHouseholds",
+            (select max(n)::int from (select count(*) as n from person group by household_id) m) as "largestHousehold",
+            (select count(*)::int from household h where not exists (select 1 from person p where p.household_id = h.id
+              and p.relation_to_head = 'head')) as headless,
+            (select count(*)::int from building b join region_boundary g on g.region_code = b.grid_code
+              and g.valid_to is null where not ST_Covers(g.geom, b.location)) as "buildingsOutside",
+            (select count(*)::int from organisation o join region_boundary g on g.region_code = o.grid_code
+              and g.valid_to is null where not ST_Covers(g.geom, o.location)) as "organisationsOutside"`,
+    );
+    expect(stored).toMatchObject({
+      buildings: counts.buildings,
+      addresses: counts.addresses,
+      households: counts.households,
+      persons: counts.persons,
+      personTags: counts.personTags,
+      organisations: counts.organisations,
+      gridsWithHouseholds: grids,
+      headless: 0,
+      buildingsOutside: 0,
+      organisationsOutside: 0,
+    });
+    expect(stored!.largestHousehold).toBeLessThanOrEqual(5);
+    const kinds = await rows<{ kind: string; n: number }>(
+      db.orm,
+      sql`select kind, count(*)::int as n from household group by kind`,
+    );
+    const share = (kind: string) => (kinds.find((k) => k.kind === kind)?.n ?? 0) / counts.households!;
+    expect(share('registered')).toBeGreaterThan(0.55);
+    expect(share('rental')).toBeGreaterThan(0.05);
+    expect(share('floating')).toBeGreaterThan(0.05);
+    const buildings = await rows<{ kind: string; n: number }>(
+      db.orm,
+      sql`select kind, count(*)::int as n from building group by kind`,
+    );
+    expect(buildings.find((b) => b.kind === 'residential')?.n).toBeGreaterThan(grids);
+    expect(buildings.find((b) => b.kind === 'bungalow')?.n).toBeGreaterThan(100);
+    const organisations = await rows<{ kind: string; n: number }>(
+      db.orm,
+      sql`select kind, count(*)::int as n from organisation group by kind`,
+    );
+    const orgCount = (kind: string) => organisations.find((o) => o.kind === kind)?.n ?? 0;
+    expect(orgCount('shop')).toBeGreaterThan(grids);
+    for (const kind of ['school', 'clinic', 'rental_house', 'internet_cafe', 'hazardous_goods'])
+      expect(orgCount(kind), kind).toBeGreaterThan(0);
+    expect(orgCount('hazardous_goods')).toBeLessThan(grids * 0.1);
+  });
+
+  it('tags key populations at plausible rates, each with its specialty', async () => {
+    const tags = await rows<{ kind: keyof typeof personTagSpecialty; specialty: string; n: number }>(
+      db.orm,
+      sql`select kind, specialty, count(*)::int as n from person_tag group by kind, specialty`,
+    );
+    for (const tag of tags) expect(tag.specialty, tag.kind).toBe(personTagSpecialty[tag.kind]);
+    const rate = (kind: string) => (tags.find((t) => t.kind === kind)?.n ?? 0) / counts.persons!;
+    const [old] = await rows<{ n: number }>(
+      db.orm,
+      sql`select count(*)::int as n from person where birth_date <= '1966-11-20'`,
+    );
+    const olderShare = (rate('elderly_alone') + rate('empty_nest')) / (old!.n / counts.persons!);
+    expect(old!.n / counts.persons!).toBeGreaterThan(0.15); // an ageing north-eastern city
+    expect(olderShare).toBeGreaterThan(0.15);
+    expect(olderShare).toBeLessThan(0.6);
+    expect(rate('disabled')).toBeGreaterThan(0.01);
+    expect(rate('disabled')).toBeLessThan(0.06);
+    expect(rate('low_income')).toBeGreaterThan(0.01);
+    expect(rate('low_income')).toBeLessThan(0.08);
+    expect(rate('left_behind_child')).toBeGreaterThan(0.002);
+    expect(rate('left_behind_child')).toBeLessThan(0.03);
+    for (const rare of ['corrections', 'drug_rehab', 'released_prisoner']) {
+      expect(rate(rare), rare).toBeGreaterThan(0);
+      expect(rate(rare), rare).toBeLessThan(0.003);
+    }
+    // Every elderly-alone resident lives alone and is old.
+    const [wrong] = await rows<{ n: number }>(
+      db.orm,
+      sql`select count(*)::int as n from person_tag t join person p on p.id = t.person_id
+          where t.kind = 'elderly_alone' and (p.birth_date > '1966-11-20'
+            or (select count(*) from person o where o.household_id = p.household_id) <> 1)`,
+    );
+    expect(wrong!.n).toBe(0);
+  });
+
+  it('stores valid, sealed resident ID numbers and phones: hashed and masked as the registry service does', async () => {
+    const stored = await rows<{
+      id_cipher: string;
+      id_hash: string;
+      id_masked: string;
+      birth_date: string;
+      gender: string;
+      phone_cipher: string | null;
+      phone_hash: string | null;
+      phone_masked: string | null;
+      household_kind: string;
+    }>(
+      db.orm,
+      sql`select p.id_cipher, p.id_hash, p.id_masked, p.birth_date::text as birth_date, p.gender, p.phone_cipher,
+            p.phone_hash, p.phone_masked, h.kind as household_kind
+          from person p join household h on h.id = p.household_id`,
+    );
+    expect(stored).toHaveLength(counts.persons!);
+    const generated = generateDemoRegistry(regions, { today: now });
+    const expectedIds = new Set(generated.persons.map((p) => p.idNumber));
+    const seen = new Set<string>();
+    for (const row of stored) {
+      const id = secrets.decrypt(row.id_cipher);
+      expect(residentIdProblem(id, { today: '2026-11-20', birthDate: row.birth_date }), id).toBeNull();
+      expect(Number(id[16]) % 2 === 1 ? 'male' : 'female').toBe(row.gender);
+      expect(row.id_masked).toBe(maskIdNumber(id));
+      expect(row.id_hash).toBe(secrets.lookupHash('person.id', id));
+      expect(expectedIds.has(id)).toBe(true);
+      seen.add(id);
+      // Locals hold Jiamusi IDs (2308xx); newcomers IDs of Heilongjiang or neighbouring provinces.
+      if (row.household_kind === 'registered') expect(id.slice(0, 4)).toBe('2308');
+      else expect(id).toMatch(/^(23|22|21|37|13|41)\d{4}/);
+      if (row.phone_cipher) {
+        const phone = secrets.decrypt(row.phone_cipher);
+        expect(phone).toMatch(/^1[3-9]\d{9}$/);
+        expect(row.phone_masked).toBe(`${phone.slice(0, 3)}****${phone.slice(-4)}`);
+        expect(row.phone_hash).toBe(secrets.lookupHash('person.phone', phone));
+      }
+    }
+    expect(seen.size).toBe(stored.length); // no ID number twice
+    const phones = stored.filter((r) => r.phone_cipher !== null).length / stored.length;
+    expect(phones).toBeGreaterThan(0.6);
+  });
+
+  it("a raw dump of the registry tables holds none of the residents' ID numbers or phones in the clear", async () => {
+    const generated = generateDemoRegistry(regions, { today: now });
+    const secretsInTheClear = new Set([
+      ...generated.persons.map((p) => p.idNumber),
+      ...generated.persons.flatMap((p) => (p.phone ? [p.phone] : [])),
+      ...generated.organisations.map((o) => o.safetyPhone),
+    ]);
+    expect(secretsInTheClear.size).toBeGreaterThan(counts.persons!);
+    const leaks: string[] = [];
+    let dumped = 0;
+    for (const table of [
+      'building',
+      'address',
+      'household',
+      'person',
+      'person_tag',
+      'organisation',
+      'audit_log',
+    ]) {
+      const dump = await rows<{ row: string }>(
+        db.orm,
+        sql`select row_to_json(t)::text as row from ${sql.identifier(table)} t`,
+      );
+      for (const { row } of dump) {
+        dumped += 1;
+        // Every run of 11 or more digits (an optional X after), and every 11- and 18-character window of it.
+        for (const [run] of row.matchAll(/\d{11,}X?/g))
+          for (const size of [11, 18])
+            for (let i = 0; i + size <= run.length; i++)
+              if (secretsInTheClear.has(run.slice(i, i + size))) leaks.push(`${table}: ${run}`);
+      }
+    }
+    expect(dumped).toBeGreaterThan(counts.persons!);
+    expect(leaks).toEqual([]);
+  });
+
+  it('finds a seeded resident by full ID number and phone through the registry API, masked', async () => {
+    const generated = generateDemoRegistry(regions, { today: now });
+    const resident = generated.persons.find((p) => p.gridCode === places.grid.code && p.phone !== null)!;
+    const login = await server.app.inject({
+      method: 'POST',
+      url: '/api/auth/login',
+      payload: { username: 'demo-admin', password: demoPassword },
+    });
+    const { token } = login.json<{ token: string }>();
+    for (const q of [resident.idNumber, resident.phone!]) {
+      const found = await server.app.inject({
+        method: 'GET',
+        url: `/api/persons?q=${encodeURIComponent(q)}`,
+        headers: { authorization: `Bearer ${token}` },
+      });
+      expect(found.statusCode, found.body).toBe(200);
+      const body = found.json<{ items: { name: string; idMasked: string }[] }>();
+      expect(body.items.map((p) => p.name)).toContain(resident.name);
+      expect(found.body).not.toContain(resident.idNumber);
+      expect(found.body).not.toContain(resident.phone!);
+    }
   });
 
   it('lets every demo account sign in through the API with the demo password', async () => {

@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import { appendAudit } from '../platform/audit.ts';
+import type { SecretBox } from '../platform/crypto.ts';
 import { one, rows, sql, type Database, type Executor } from '../platform/db.ts';
 import { hashPassword, insertUser, type GrantInput } from '../modules/identity/index.ts';
 import { insertDepartments, insertRegions, insertUsers, type UserSeed } from './bulk.ts';
@@ -7,6 +8,7 @@ import { demoCitySpec, provinceCitySpecs, scaleCitySpec } from './cities.ts';
 import { demoDepartments } from './departments.ts';
 import { demoAccounts, demoPassword } from './demo-accounts.ts';
 import { seedDemoCases } from './demo-cases.ts';
+import { seedDemoRegistry } from './demo-registry.ts';
 import { createRandom, toWkt } from './geometry.ts';
 import { personName } from './names.ts';
 import { generateCity, type CitySpec, type TerritoryRegion } from './territory.ts';
@@ -156,12 +158,14 @@ function countLevels(regions: readonly TerritoryRegion[]) {
 }
 
 /**
- * Seeds the demo city (佳木斯市, about 240 grids), its departments, the demo accounts (password `demo12345`) and
- * the city's staff, in one transaction. Deterministic: the same territory, codes, names and users on every run.
+ * Seeds the demo city (佳木斯市, about 240 grids), its departments, the demo accounts (password `demo12345`), the
+ * city's staff and its registry (buildings, households, residents, organisations; ID numbers and phones sealed
+ * with `secrets`, the server's own key), in one transaction. Deterministic: the same territory, codes, names,
+ * users and residents on every run.
  */
 export async function seedDemoCity(
   db: Database,
-  options: { now: Date; logger: Logger },
+  options: { now: Date; logger: Logger; secrets: SecretBox },
 ): Promise<Record<string, number>> {
   const started = Date.now();
   const { now, logger } = options;
@@ -172,6 +176,7 @@ export async function seedDemoCity(
   const passwordHash = await hashPassword(demoPassword);
   const hashed = Date.now();
 
+  let registryTimings = { registryMs: 0, sealMs: 0 };
   const counts = await db.orm.transaction(async (tx) => {
     await insertRegions(tx, regions, { now, validFrom: territoryValidFrom });
     const departments = await insertDepartments(
@@ -198,12 +203,16 @@ export async function seedDemoCity(
     }
     const staff = staffFor(regions, { auxiliaries: true, departments, cityCode: places.city.code });
     const inserted = await insertUsers(tx, staff, { passwordHash, now });
+    const registryStarted = Date.now();
+    const { sealMs, ...registry } = await seedDemoRegistry(tx, { regions, secrets: options.secrets, now });
+    registryTimings = { registryMs: Date.now() - registryStarted, sealMs };
     const result = {
       ...countLevels(regions),
       departments: departments.size,
       demoAccounts: demoAccounts.length,
       staff: inserted.users,
       grants: inserted.grants + demoGrantCount,
+      ...registry,
     };
     await appendAudit(
       tx,
@@ -224,10 +233,20 @@ export async function seedDemoCity(
   const cases = await seedDemoCases(db, { regions, now });
   const done = Date.now();
   logger.debug(
-    { generateMs: generated - started, hashMs: hashed - generated, insertMs: done - hashed },
+    {
+      generateMs: generated - started,
+      hashMs: hashed - generated,
+      insertMs: done - hashed,
+      ...registryTimings,
+    },
     'demo city timings',
   );
-  return { ...counts, ...cases, milliseconds: done - started };
+  return {
+    ...counts,
+    ...cases,
+    registryMilliseconds: registryTimings.registryMs,
+    milliseconds: done - started,
+  };
 }
 
 /**

@@ -2,7 +2,8 @@ import pino from 'pino';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { one, rows, sql, type Database } from '../../platform/db.ts';
 import { seedDemoCity } from '../../seed/demo-city.ts';
-import { resetDatabase, testDatabase } from '../../test/harness.ts';
+import { loadSecretBox } from '../../platform/crypto.ts';
+import { resetDatabase, testConfig, testDatabase } from '../../test/harness.ts';
 import { GridRouter } from './grid-router.ts';
 import { insertRegion, type AreaGeometry } from './region.store.ts';
 
@@ -110,6 +111,7 @@ describe('grid router agrees with PostGIS ST_Contains', () => {
     const seeded = await seedDemoCity(db, {
       now: new Date('2026-11-20T02:00:00Z'),
       logger: pino({ level: 'silent' }),
+      secrets: loadSecretBox({ dataDir: testConfig().dataDir }),
     });
     const { router, expected, disagreements } = await compare(db, 10_000, 20261123);
     expect(disagreements.slice(0, 10)).toEqual([]);

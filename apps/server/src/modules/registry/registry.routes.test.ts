@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type {
   AuditReads,
   Building,
+  GridSizing,
   Household,
   Person,
   PersonHousehold,
@@ -13,6 +14,7 @@ import { auth, buildTerritory, makeUser, territory as t, type TestUser } from '.
 import { capturedLogs, resetDatabase, testDatabase, testServer } from '../../test/harness.ts';
 import type { Wangge } from '../../server.ts';
 import { checkCharOf } from './person-id.ts';
+import { gridSizingFlag, mayTouchTag } from './registry.service.ts';
 
 function residentId(area: string, birth: string, sequence: string): string {
   const first17 = `${area}${birth}${sequence}`;
@@ -314,6 +316,206 @@ describe('reveal and the read log', () => {
     const later = await get(auditor, url('2026-11-20T03:00:00Z', '2026-11-21T00:00:00Z'));
     expect(later.json<AuditReads>().items).toEqual([]);
     expect((await get(reader, url('2026-11-20T01:00:00Z', '2026-11-20T03:00:00Z'))).statusCode).toBe(403);
+  });
+});
+
+const patch = (user: TestUser, url: string, payload: object) =>
+  server.app.inject({ method: 'PATCH', url, headers: auth(user), payload });
+
+describe('changing a person', () => {
+  const newPhone = '13700001111';
+
+  it('changes name, phone (re-sealed and re-hashed), address and work; audits the field names only', async () => {
+    plainValues.push(newPhone);
+    const before = (await get(workerA1, `/api/persons/${bobId}`)).json<Person>();
+    const res = await patch(workerA1, `/api/persons/${bobId}`, {
+      expectedVersion: before.version,
+      name: '王建军',
+      phone: newPhone,
+      currentAddress: '光复路 12 号',
+      work: '个体',
+    });
+    expect(res.statusCode, res.body).toBe(200);
+    const person = res.json<Person>();
+    expect(person).toMatchObject({
+      name: '王建军',
+      phoneMasked: '137****1111',
+      currentAddress: '光复路 12 号',
+      work: '个体',
+      version: before.version + 1,
+    });
+    expect(res.body).not.toContain(newPhone);
+    const byNew = (await get(workerA1, `/api/persons?q=${newPhone}`)).json<PersonList>();
+    expect(byNew.items.map((p) => p.id)).toEqual([bobId]);
+    const byOld = (await get(workerA1, `/api/persons?q=${bob.phone}`)).json<PersonList>();
+    expect(byOld.items).toEqual([]);
+    const audit = await rows<{ detail: Record<string, unknown>; actor_id: number }>(
+      db.orm,
+      sql`select detail, actor_id::int as actor_id from audit_log where action = 'person.updated'
+          and object_id = ${String(bobId)} order by id`,
+    );
+    expect(audit).toEqual([{ actor_id: workerA1.id, detail: { fields: 'name,phone,currentAddress,work' } }]);
+  });
+
+  it('answers 409 on a stale expectedVersion and changes nothing', async () => {
+    const current = (await get(workerA1, `/api/persons/${bobId}`)).json<Person>();
+    const res = await patch(workerA1, `/api/persons/${bobId}`, {
+      expectedVersion: current.version - 1,
+      name: '别人',
+    });
+    expect(res.statusCode).toBe(409);
+    expect((await get(workerA1, `/api/persons/${bobId}`)).json<Person>().name).toBe('王建军');
+  });
+
+  it('refuses a bad phone (400), a person out of scope (404) and a household out of scope (404)', async () => {
+    expect((await patch(workerA1, `/api/persons/${bobId}`, { phone: '12' })).statusCode).toBe(400);
+    expect((await patch(workerA1, `/api/persons/${bobId}`, { phone: 'abcdefg' })).statusCode).toBe(400);
+    expect((await patch(workerB1, `/api/persons/${bobId}`, { name: '某' })).statusCode).toBe(404);
+    const b = await post(workerB1, '/api/buildings', {
+      gridCode: t.gridB1,
+      name: '1号楼',
+      kind: 'residential',
+    });
+    const h = await post(workerB1, '/api/households', { buildingId: b.json<Building>().id, kind: 'rental' });
+    expect(h.statusCode, h.body).toBe(201);
+    const res = await patch(workerA1, `/api/persons/${bobId}`, {
+      householdId: h.json<Household>().id,
+      relationToHead: 'tenant',
+    });
+    expect(res.statusCode).toBe(404);
+    expect((await patch(leader, `/api/persons/${bobId}`, { name: '某' })).statusCode).toBe(403);
+  });
+
+  it('moves a person to another household in scope, with its grid and relation', async () => {
+    const b = await post(operator, '/api/buildings', {
+      gridCode: t.gridA2,
+      name: '7号楼',
+      kind: 'residential',
+    });
+    const h = await post(operator, '/api/households', {
+      buildingId: b.json<Building>().id,
+      kind: 'registered',
+    });
+    const target = h.json<Household>();
+    const res = await patch(operator, `/api/persons/${bobId}`, {
+      householdId: target.id,
+      relationToHead: 'head',
+    });
+    expect(res.statusCode, res.body).toBe(200);
+    expect(res.json<Person>()).toMatchObject({
+      householdId: target.id,
+      relationToHead: 'head',
+      gridCode: t.gridA2,
+    });
+    // Now outside grid A1.
+    expect((await get(workerA1, `/api/persons/${bobId}`)).statusCode).toBe(404);
+  });
+
+  it('moved out stamps moved_out_at; back to active clears it', async () => {
+    const out = await patch(operator, `/api/persons/${bobId}`, { status: 'moved_out' });
+    expect(out.statusCode, out.body).toBe(200);
+    expect(out.json<Person>()).toMatchObject({ status: 'moved_out', movedOutAt: '2026-11-20T02:00:00.000Z' });
+    const back = await patch(operator, `/api/persons/${bobId}`, { status: 'active' });
+    expect(back.json<Person>()).toMatchObject({ status: 'active', movedOutAt: null });
+  });
+
+  it('adds and removes tags with their fields; needs person.tags.read and the specialty', async () => {
+    const res = await patch(workerA1, `/api/persons/${aliceId}`, {
+      tags: { add: [{ kind: 'empty_nest', fields: { visits: 4 } }], remove: ['elderly_alone'] },
+    });
+    expect(res.statusCode, res.body).toBe(200);
+    expect(res.json<Person>().tags?.map((tag) => tag.kind)).toEqual(['corrections', 'empty_nest']);
+    const update = await patch(workerA1, `/api/persons/${aliceId}`, {
+      tags: { add: [{ kind: 'empty_nest', fields: { visits: 2 } }] },
+    });
+    expect(update.json<Person>().tags?.find((tag) => tag.kind === 'empty_nest')?.fields).toEqual({
+      visits: 2,
+    });
+    const audit = await rows<{ detail: Record<string, unknown> }>(
+      db.orm,
+      sql`select detail from audit_log where action = 'person.updated' and object_id = ${String(aliceId)}
+          order by id desc limit 1`,
+    );
+    expect(audit).toEqual([{ detail: { fields: 'tags' } }]);
+  });
+
+  it('lets a professional worker touch only the tags of their specialty', () => {
+    const actor = (role: 'professional_worker' | 'grid_worker', specialty: string | null) => ({
+      userId: 1,
+      username: 'x',
+      displayName: 'x',
+      sessionId: 1,
+      grants: [{ role, regionCode: t.street, regionPath: '230800.230803.230803001', specialty } as never],
+    });
+    const path = '230800.230803.230803001.230803001001.230803001001001';
+    expect(mayTouchTag(actor('professional_worker', 'judicial'), 'judicial', path)).toBe(true);
+    expect(mayTouchTag(actor('professional_worker', 'judicial'), 'civil_affairs', path)).toBe(false);
+    expect(mayTouchTag(actor('professional_worker', 'judicial'), 'judicial', '230800.230804')).toBe(false);
+    expect(mayTouchTag(actor('grid_worker', null), 'civil_affairs', path)).toBe(true);
+  });
+});
+
+describe('grid counts and the sizing check', () => {
+  it('counts per grid with ?by=grid', async () => {
+    const res = await get(admin, `/api/regions/${t.street}/registry-stats?by=grid`);
+    expect(res.statusCode, res.body).toBe(200);
+    const stats = res.json<RegistryStats>();
+    expect(stats.grids?.map((g) => g.gridCode)).toEqual([t.gridA1, t.gridA2, t.gridB1, t.gridB2]);
+    expect(stats.grids?.find((g) => g.gridCode === t.gridA1)).toMatchObject({ households: 1, people: 1 });
+    expect(stats.grids?.find((g) => g.gridCode === t.gridA2)).toMatchObject({ households: 1, people: 1 });
+    expect(
+      (await get(admin, `/api/regions/${t.street}/registry-stats`)).json<RegistryStats>().grids,
+    ).toBeUndefined();
+  });
+
+  it('flags grids when both measures are outside the guidance, flagged first', async () => {
+    const res = await get(leader, `/api/regions/${t.street}/grid-sizing`);
+    expect(res.statusCode, res.body).toBe(200);
+    const sizing = res.json<GridSizing>();
+    expect(sizing.guidance).toEqual({
+      householdsMin: 300,
+      householdsMax: 500,
+      peopleMin: 1000,
+      peopleMax: 1500,
+    });
+    expect(sizing.items.map((g) => [g.gridCode, g.flag])).toEqual([
+      [t.gridA1, 'under'],
+      [t.gridA2, 'under'],
+      [t.gridB1, 'under'],
+      [t.gridB2, 'under'],
+    ]);
+    // A configured guidance of exactly 0 households or 0 people: the empty grid fits, the others are over.
+    const strict = await testServer(db, {
+      config: { gridSizing: { householdsMin: 0, householdsMax: 0, peopleMin: 0, peopleMax: 0 } },
+    });
+    try {
+      const flagged = await strict.app.inject({
+        method: 'GET',
+        url: `/api/regions/${t.street}/grid-sizing`,
+        headers: auth(leader),
+      });
+      expect(flagged.json<GridSizing>().items.map((g) => [g.gridCode, g.flag])).toEqual([
+        [t.gridA1, 'over'],
+        [t.gridA2, 'over'],
+        [t.gridB1, 'over'],
+        [t.gridB2, 'ok'],
+      ]);
+    } finally {
+      await strict.app.close();
+    }
+    expect((await get(workerB1, `/api/regions/${t.gridA1}/grid-sizing`)).statusCode).toBe(404);
+    expect((await get(workerB1, `/api/regions/${t.gridB1}/grid-sizing`)).statusCode).toBe(200);
+  });
+
+  it('gridSizingFlag: ok when either measure fits', () => {
+    const g = { householdsMin: 300, householdsMax: 500, peopleMin: 1000, peopleMax: 1500 };
+    expect(gridSizingFlag({ households: 400, people: 0 }, g)).toBe('ok');
+    expect(gridSizingFlag({ households: 50, people: 1200 }, g)).toBe('ok');
+    expect(gridSizingFlag({ households: 299, people: 999 }, g)).toBe('under');
+    expect(gridSizingFlag({ households: 501, people: 1501 }, g)).toBe('over');
+    expect(gridSizingFlag({ households: 600, people: 900 }, g)).toBe('over');
+    expect(gridSizingFlag({ households: 200, people: 1600 }, g)).toBe('under');
+    expect(gridSizingFlag({ households: 300, people: 1500 }, g)).toBe('ok');
   });
 });
 

@@ -7,6 +7,7 @@ import {
   CreateHouseholdRequestSchema,
   CreatePersonRequestSchema,
   ErrorResponseSchema,
+  GridSizingSchema,
   HouseholdListSchema,
   HouseholdSchema,
   PersonHouseholdSchema,
@@ -14,9 +15,11 @@ import {
   PersonListSchema,
   PersonSchema,
   RegionCodeSchema,
+  RegistryStatsQuerySchema,
   RegistryStatsSchema,
   RevealRequestSchema,
   RevealResponseSchema,
+  UpdatePersonRequestSchema,
 } from '@wangge/contracts';
 import { z } from 'zod';
 import { loadSecretBox } from '../../platform/crypto.ts';
@@ -27,12 +30,14 @@ import {
   createPerson,
   getPerson,
   getPersonHousehold,
+  gridSizing,
   listBuildingHouseholds,
   listGridBuildings,
   listPersons,
   listReads,
   registryStats,
   revealPerson,
+  updatePerson,
 } from './registry.service.ts';
 
 const IdParams = z.object({ id: z.coerce.number().int().positive() });
@@ -91,6 +96,28 @@ export function registerRegistryRoutes(app: App, ctx: AppContext): void {
     },
     async (request) =>
       getPerson({ db, clock, actor: actorOf(request), personId: request.params.id, requestId: request.id }),
+  );
+
+  app.patch(
+    '/api/persons/:id',
+    {
+      config: { access: { permission: 'person.write' } },
+      schema: {
+        params: IdParams,
+        body: UpdatePersonRequestSchema,
+        response: { 200: PersonSchema, ...errors, 409: ErrorResponseSchema },
+      },
+    },
+    async (request) =>
+      updatePerson({
+        db,
+        clock,
+        secrets,
+        actor: actorOf(request),
+        personId: request.params.id,
+        input: request.body,
+        requestId: request.id,
+      }),
   );
 
   app.post(
@@ -202,9 +229,34 @@ export function registerRegistryRoutes(app: App, ctx: AppContext): void {
     '/api/regions/:code/registry-stats',
     {
       config: { access: { permission: 'region.stats' } },
-      schema: { params: CodeParams, response: { 200: RegistryStatsSchema, ...errors } },
+      schema: {
+        params: CodeParams,
+        querystring: RegistryStatsQuerySchema,
+        response: { 200: RegistryStatsSchema, ...errors },
+      },
     },
-    async (request) => registryStats({ db, actor: actorOf(request), regionCode: request.params.code }),
+    async (request) =>
+      registryStats({
+        db,
+        actor: actorOf(request),
+        regionCode: request.params.code,
+        byGrid: request.query.by === 'grid',
+      }),
+  );
+
+  app.get(
+    '/api/regions/:code/grid-sizing',
+    {
+      config: { access: { permission: 'region.stats' } },
+      schema: { params: CodeParams, response: { 200: GridSizingSchema, ...errors } },
+    },
+    async (request) =>
+      gridSizing({
+        db,
+        actor: actorOf(request),
+        regionCode: request.params.code,
+        guidance: ctx.config.gridSizing,
+      }),
   );
 
   app.get(

@@ -2,6 +2,8 @@ import {
   personTagSpecialty,
   type Building,
   type CreateBuildingRequest,
+  type GridCounts,
+  type GridSizing,
   type CreateHouseholdRequest,
   type CreatePersonRequest,
   type Household,
@@ -14,10 +16,12 @@ import {
   type RegistryStats,
   type RevealRequest,
   type RevealResponse,
+  type UpdatePersonRequest,
 } from '@wangge/contracts';
 import {
   can,
   insideAny,
+  isInside,
   requireAccess,
   rolePermissions,
   scopePaths,
@@ -144,6 +148,7 @@ interface PersonDetailRow extends PersonRow {
   work: string | null;
   moved_out_at: Date | string | null;
   created_at: Date | string;
+  version: number;
 }
 
 /** The columns an answer may carry: masks only, never the sealed values or their hashes. */
@@ -175,7 +180,7 @@ async function loadPersonDetail(ex: Executor, id: number): Promise<PersonDetailR
   return one<PersonDetailRow>(
     ex,
     sql`select ${personColumns}, r.name as grid_name, p.ethnicity, p.registered_residence, p.current_address,
-          p.work, p.moved_out_at, p.created_at
+          p.work, p.moved_out_at, p.created_at, p.version
         from person p join region r on r.code = p.grid_code where p.id = ${id}`,
   );
 }
@@ -191,6 +196,7 @@ async function presentPerson(ex: Executor, actor: Actor, row: PersonDetailRow): 
     work: row.work,
     movedOutAt: iso(row.moved_out_at),
     createdAt: iso(row.created_at)!,
+    version: row.version,
   };
 }
 
@@ -335,6 +341,169 @@ export async function getPerson(
     await auditRead(tx, options, 'person.read', 'person', String(row.id));
     return presentPerson(tx, actor, row);
   });
+}
+
+/** May the actor change a tag of this specialty on a person at this path? (Same rule as `visibleTags`.) */
+export function mayTouchTag(actor: Actor, specialty: string, regionPath: string): boolean {
+  return actor.grants.some((grant) => {
+    if (!rolePermissions[grant.role].includes('person.tags.read')) return false;
+    if (grant.role === 'professional_worker')
+      return (
+        grant.specialty === specialty && grant.regionPath !== null && isInside(grant.regionPath, regionPath)
+      );
+    if (grant.regionPath === null) return grant.role === 'admin' || grant.role === 'auditor';
+    return isInside(grant.regionPath, regionPath);
+  });
+}
+
+const stalePerson = () =>
+  new DomainError('CONFLICT', 'body.expectedVersion: 该记录已被他人修改 (changed by someone else; reload)', [
+    { field: 'body.expectedVersion', message: '版本已过期 (stale version)' },
+  ]);
+
+/**
+ * Changes a person in the caller's scope (`person.write`): name, phone (re-sealed and re-hashed), address,
+ * work, status (moved out stamps `moved_out_at`), household (another household in scope; the person follows it
+ * to its grid), and tags (with `person.tags.read`; a professional worker only their specialty). With
+ * `expectedVersion`, a stale version is 409. Audited as `person.updated` with the names of the changed fields.
+ */
+export async function updatePerson(
+  options: Deps & {
+    clock: Clock;
+    secrets: SecretBox;
+    personId: number;
+    input: UpdatePersonRequest;
+    requestId: string;
+  },
+): Promise<Person> {
+  const { db, actor, input, secrets } = options;
+  const now = options.clock.now();
+  let phone: string | null | undefined = input.phone;
+  if (typeof input.phone === 'string') {
+    phone = normalisePhone(input.phone);
+    if (!phone)
+      throw invalid('body.phone', '手机号或带区号的固定电话 (a mobile or a landline with area code)');
+  }
+  await db.orm.transaction(async (tx) => {
+    const current = await one<{
+      region_path: string;
+      grid_code: string;
+      version: number;
+      status: Person['status'];
+      household_id: number | null;
+      anonymised_at: Date | string | null;
+    }>(
+      tx,
+      sql`select region_path, grid_code, version, status, household_id::int as household_id, anonymised_at
+          from person where id = ${options.personId} for update`,
+    );
+    if (!current) throw notFound();
+    requireAccess(actor, 'person.write', { regionPath: current.region_path });
+    if (input.expectedVersion !== undefined && input.expectedVersion !== current.version) throw stalePerson();
+    if (current.anonymised_at !== null)
+      throw new DomainError('CONFLICT', '该人员已匿名化 (this person has been anonymised)');
+
+    const sets: SQL[] = [];
+    const changed: string[] = [];
+    const set = (field: string, assignment: SQL) => {
+      sets.push(assignment);
+      if (!changed.includes(field)) changed.push(field);
+    };
+    if (input.name !== undefined) set('name', sql`name = ${input.name}`);
+    if (phone !== undefined) {
+      if (phone === null)
+        set('phone', sql`phone_cipher = null, phone_key_id = null, phone_hash = null, phone_masked = null`);
+      else
+        set(
+          'phone',
+          sql`phone_cipher = ${secrets.encrypt(phone)}, phone_key_id = ${secrets.keyId},
+            phone_hash = ${secrets.lookupHash(phonePurpose, phone)}, phone_masked = ${maskPhoneNumber(phone)}`,
+        );
+    }
+    if (input.currentAddress !== undefined)
+      set('currentAddress', sql`current_address = ${input.currentAddress}`);
+    if (input.work !== undefined) set('work', sql`work = ${input.work}`);
+    if (input.status !== undefined && input.status !== current.status)
+      set(
+        'status',
+        sql`status = ${input.status}, moved_out_at = ${input.status === 'moved_out' ? now.toISOString() : null}`,
+      );
+
+    let regionPath = current.region_path;
+    if (input.householdId !== undefined) {
+      if (input.householdId === null) {
+        set('householdId', sql`household_id = null, relation_to_head = null`);
+      } else {
+        const target = await one<{ grid_code: string; region_path: string; status: string }>(
+          tx,
+          sql`select grid_code, region_path, status from household where id = ${input.householdId}`,
+        );
+        if (!target) throw notFound();
+        requireAccess(actor, 'person.write', { regionPath: target.region_path });
+        if (target.status !== 'active')
+          throw invalid('body.householdId', '该户已不在册 (the household is no longer active)');
+        regionPath = target.region_path;
+        set(
+          'householdId',
+          sql`household_id = ${input.householdId}, grid_code = ${target.grid_code},
+            region_path = ${target.region_path}`,
+        );
+        if (regionPath !== current.region_path)
+          await tx.execute(
+            sql`update person_tag set region_path = ${regionPath} where person_id = ${options.personId}`,
+          );
+      }
+    }
+    if (input.relationToHead !== undefined && input.householdId !== null) {
+      if (input.householdId === undefined && current.household_id === null && input.relationToHead !== null)
+        throw invalid('body.relationToHead', '未入户 (the person belongs to no household)');
+      set('relationToHead', sql`relation_to_head = ${input.relationToHead}`);
+    }
+
+    const tagChanges = input.tags;
+    if (tagChanges && (tagChanges.add.length > 0 || tagChanges.remove.length > 0)) {
+      requireAccess(actor, 'person.tags.read', { regionPath });
+      for (const kind of [...tagChanges.add.map((t) => t.kind), ...tagChanges.remove])
+        if (!mayTouchTag(actor, personTagSpecialty[kind], regionPath))
+          throw new DomainError('FORBIDDEN', `body.tags: ${kind}: 不属于您的条线 (not of your specialty)`, [
+            { field: 'body.tags', message: '没有权限 (permission denied)' },
+          ]);
+      for (const kind of tagChanges.remove)
+        await tx.execute(
+          sql`delete from person_tag where person_id = ${options.personId} and kind = ${kind}`,
+        );
+      for (const tag of tagChanges.add)
+        await tx.execute(sql`insert into person_tag (person_id, kind, specialty, fields, region_path, created_at)
+          values (${options.personId}, ${tag.kind}, ${personTagSpecialty[tag.kind]},
+            ${JSON.stringify(tag.fields)}::jsonb, ${regionPath}, ${now.toISOString()})
+          on conflict (person_id, kind) do update set fields = excluded.fields`);
+      changed.push('tags');
+    }
+
+    if (changed.length === 0) return;
+    sets.push(sql`version = version + 1, updated_at = ${now.toISOString()}`);
+    try {
+      await tx.execute(sql`update person set ${sql.join(sets, sql`, `)} where id = ${options.personId}`);
+    } catch (error) {
+      if (pgErrorCode(error) === '23514') throw invalid('body', '数据不一致 (inconsistent change)');
+      throw error;
+    }
+    await appendAudit(
+      tx,
+      {
+        actorId: actor.userId,
+        actorRole: null,
+        action: 'person.updated',
+        objectType: 'person',
+        objectId: String(options.personId),
+        result: 'success',
+        requestId: options.requestId,
+        detail: { fields: changed.join(',') },
+      },
+      now,
+    );
+  });
+  return presentPerson(db.orm, actor, (await loadPersonDetail(db.orm, options.personId))!);
 }
 
 /** The full ID number or phone, for a stated reason: `person.reveal`, audited with the reason (never the value). */
@@ -665,7 +834,9 @@ export async function getPersonHousehold(
  * Households and people (active) in a region's subtree, and people by tag — tags only for callers who may read
  * them, and only the tags they may see.
  */
-export async function registryStats(options: Deps & { regionCode: string }): Promise<RegistryStats> {
+export async function registryStats(
+  options: Deps & { regionCode: string; byGrid?: boolean },
+): Promise<RegistryStats> {
   const { db, actor } = options;
   const region = await findRegion(db.orm, options.regionCode);
   if (!region) throw notFound();
@@ -686,7 +857,79 @@ export async function registryStats(options: Deps & { regionCode: string }): Pro
           where ${insideAny(sql`t.region_path`, [region.path])} and p.status = 'active' and ${visibleTags(actor)}
           group by t.kind order by t.kind`,
     );
-  return { regionCode: region.code, households: counts!.households, people: counts!.people, byTag };
+  return {
+    regionCode: region.code,
+    households: counts!.households,
+    people: counts!.people,
+    byTag,
+    ...(options.byGrid ? { grids: await gridCounts(db.orm, region.path) } : {}),
+  };
+}
+
+interface GridCountRow {
+  grid_code: string;
+  grid_name: string;
+  households: number;
+  people: number;
+}
+
+/** Active households and people of every grid in a subtree, in one query. */
+function gridCountsQuery(path: string): SQL {
+  return sql`select g.code as grid_code, g.name as grid_name,
+      (select count(*)::int from household h where h.region_path = g.path and h.status = 'active') as households,
+      (select count(*)::int from person p where p.region_path = g.path and p.status = 'active') as people
+    from region g where g.level = 'grid' and ${insideAny(sql`g.path`, [path])}`;
+}
+
+async function gridCounts(ex: Executor, path: string): Promise<GridCounts[]> {
+  const list = await rows<GridCountRow>(ex, sql`${gridCountsQuery(path)} order by g.code`);
+  return list.map((row) => ({
+    gridCode: row.grid_code,
+    gridName: row.grid_name,
+    households: row.households,
+    people: row.people,
+  }));
+}
+
+export type GridGuidance = GridSizing['guidance'];
+
+/**
+ * The guidance is 300–500 households OR 1000–1500 people: a grid within either range is `ok`; flagged only when
+ * both measures are outside — `over` when its households are above the range, else `under`.
+ */
+export function gridSizingFlag(
+  counts: { households: number; people: number },
+  guidance: GridGuidance,
+): 'under' | 'over' | 'ok' {
+  const householdsOk =
+    counts.households >= guidance.householdsMin && counts.households <= guidance.householdsMax;
+  const peopleOk = counts.people >= guidance.peopleMin && counts.people <= guidance.peopleMax;
+  if (householdsOk || peopleOk) return 'ok';
+  return counts.households > guidance.householdsMax ? 'over' : 'under';
+}
+
+/** The grid sizing check of a subtree (`region.stats`), flagged grids first, in one query. */
+export async function gridSizing(
+  options: Deps & { regionCode: string; guidance: GridGuidance },
+): Promise<GridSizing> {
+  const { db, actor, guidance } = options;
+  const region = await findRegion(db.orm, options.regionCode);
+  if (!region) throw notFound();
+  requireAccess(actor, 'region.stats', { regionPath: region.path });
+  const list = await rows<GridCountRow>(db.orm, gridCountsQuery(region.path));
+  const items = list.map((row) => ({
+    gridCode: row.grid_code,
+    gridName: row.grid_name,
+    households: row.households,
+    people: row.people,
+    flag: gridSizingFlag(row, guidance),
+  }));
+  items.sort(
+    (a, b) =>
+      Number(a.flag === 'ok') - Number(b.flag === 'ok') ||
+      (a.gridCode < b.gridCode ? -1 : a.gridCode > b.gridCode ? 1 : 0),
+  );
+  return { regionCode: region.code, guidance, items };
 }
 
 /** Reads of records (and reveals) by one account in [from, to): what an auditor asks. */
