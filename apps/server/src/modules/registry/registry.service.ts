@@ -42,6 +42,8 @@ import {
   normalisePhone,
   residentIdProblem,
 } from './person-id.ts';
+// The hash purposes are shared with the demo seed, so seeded residents are found by the same search.
+import { idPurpose, phonePurpose } from './registry.seal.ts';
 
 /**
  * The registry 一标三实: buildings → households (户) → persons (实有人口) → key-population tags (重点人群).
@@ -55,10 +57,6 @@ const notFound = () => new DomainError('NOT_FOUND', '未找到 (not found)');
 function invalid(field: string, message: string): DomainError {
   return new DomainError('VALIDATION_FAILED', `${field}: ${message}`, [{ field, message }]);
 }
-
-/** Purposes of the keyed hashes: an ID number and a phone with the same digits hash differently. */
-const idPurpose = 'person.id';
-const phonePurpose = 'person.phone';
 
 interface Deps {
   db: Database;
