@@ -192,3 +192,8 @@ export function unavailable(): DomainError {
     '数据库暂时不可用,请稍后重试 (database unavailable, retry later)',
   );
 }
+
+/** A timestamp column as ISO text (pg gives Date, PGlite may give text); null stays null. */
+export function isoOrNull(value: Date | string | null): string | null {
+  return value === null ? null : new Date(value).toISOString();
+}

@@ -2,7 +2,7 @@ import type { CaseList, CaseListItem, CaseListQuery, NearbyCases } from '@wangge
 import { terminalCaseStatuses } from '@wangge/contracts';
 import { can, insideAny, requireAccess, rolePermissions, type Actor } from '../../platform/access.ts';
 import type { Clock } from '../../platform/clock.ts';
-import { one, rows, sql, type Database, type SQL } from '../../platform/db.ts';
+import { one, rows, sql, type Database, type SQL, isoOrNull } from '../../platform/db.ts';
 import { DomainError } from '../../platform/errors.ts';
 import { toWgs84, type InputCrs } from '../region/gcj02.ts';
 import { findRegion } from '../region/index.ts';
@@ -83,8 +83,7 @@ interface ListRow {
   reported_at: Date | string;
 }
 
-const iso = (value: Date | string | null): string | null =>
-  value === null ? null : new Date(value).toISOString();
+const iso = isoOrNull;
 
 /**
  * GET /api/cases: the cases the caller may see (in a region of their scope, else 404), filtered, newest reported

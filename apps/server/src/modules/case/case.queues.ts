@@ -1,6 +1,6 @@
 import type { QueueBucket, QueueItem, QueueQuery, QueueResponse } from '@wangge/contracts';
 import { insideAny, type Actor, type Role } from '../../platform/access.ts';
-import { one, rows, sql, type Database, type SQL } from '../../platform/db.ts';
+import { one, rows, sql, type Database, type SQL, isoOrNull } from '../../platform/db.ts';
 import { DomainError } from '../../platform/errors.ts';
 
 const labels: Record<QueueBucket, { zh: string; en: string }> = {
@@ -209,8 +209,7 @@ interface ItemRow {
   reported_at: Date | string;
 }
 
-const iso = (value: Date | string | null): string | null =>
-  value === null ? null : new Date(value).toISOString();
+const iso = isoOrNull;
 
 /** 我的工作: the actor's buckets with counts, and one page of the chosen bucket (default: the first non-empty). */
 export async function listMyQueue(options: {

@@ -30,7 +30,16 @@ import {
 import { appendAudit } from '../../platform/audit.ts';
 import type { Clock } from '../../platform/clock.ts';
 import type { SecretBox } from '../../platform/crypto.ts';
-import { one, pgErrorCode, rows, sql, type Database, type Executor, type SQL } from '../../platform/db.ts';
+import {
+  one,
+  pgErrorCode,
+  rows,
+  sql,
+  type Database,
+  type Executor,
+  type SQL,
+  isoOrNull,
+} from '../../platform/db.ts';
 import { DomainError } from '../../platform/errors.ts';
 import { findRegion } from '../region/index.ts';
 import {
@@ -171,8 +180,7 @@ function presentSummary(row: PersonRow, tags: Map<number, PersonTag[]> | undefin
   };
 }
 
-const iso = (value: Date | string | null): string | null =>
-  value === null ? null : new Date(value).toISOString();
+const iso = isoOrNull;
 
 async function loadPersonDetail(ex: Executor, id: number): Promise<PersonDetailRow | undefined> {
   return one<PersonDetailRow>(
