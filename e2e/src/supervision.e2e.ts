@@ -74,10 +74,20 @@ describe.runIf(browserAvailable())('flow 3: supervision (督办)', () => {
     expect(after.supervision).toBe('yellow');
     await districtContext.close();
 
-    // The street centre: the card on its workbench (the overdue queue) …
+    // The street centre: the card on its workbench (the overdue queue) … First the server's answer, so that a
+    // failure says whether the queue or the page is wrong.
+    const queueUrl = `/api/queues/mine?bucket=${bucket}&q=${encodeURIComponent(serial)}`;
+    const queued = await street.request.get(queueUrl);
+    const queueBody = await queued.text();
+    expect(queueBody, `the street's overdue queue (${queued.status()}) holds ${serial}`).toContain(serial);
     await street.goto(`/workbench?bucket=${bucket}&q=${encodeURIComponent(serial)}`);
     const row = street.getByTestId('queue-table').locator('tr', { hasText: serial });
-    await row.waitFor();
+    try {
+      await row.waitFor({ timeout: 15_000 });
+    } catch (error) {
+      await screenshot(street, 'workbench-yellow-card-missing');
+      throw error;
+    }
     await row.getByTestId('supervision-yellow').waitFor();
     expect(await row.getByTestId('supervision-yellow').textContent()).toBe('黄牌');
     expect(await row.getByTestId('overdue').count()).toBe(1);

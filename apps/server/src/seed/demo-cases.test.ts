@@ -149,7 +149,12 @@ describe('demo cases', () => {
               join department d on d.id = c.lead_department_id where d.code <> k.department_key) as wrong_department,
             (select count(*)::int from grid_case where status in ('closed', 'evaluated') and closed_at is null) as no_closed_at,
             (select count(*)::int from grid_case where status not in ('closed', 'evaluated', 'not_filed', 'duplicate')
-              and overdue and (due_at is null or due_at >= ${now.toISOString()}::timestamptz)) as bad_overdue`,
+              and overdue and (due_at is null or due_at >= ${now.toISOString()}::timestamptz)) as bad_overdue,
+            -- the due time a transition would write for the status (case.transition.ts currentDue): a suspended
+            -- case has none, so that the scanner cannot mark it overdue while its clock is stopped
+            (select count(*)::int from grid_case where status not in ('reported', 'verifying') and due_at is distinct from
+              case when status in ('filed', 'in_progress') then handle_due_at when status = 'dispatched' then accept_due_at
+                   when status in ('responded', 'inspecting') then inspect_due_at end) as stage_due_mismatch`,
     );
     expect(checks).toEqual({
       bad_serial: 0,
@@ -163,6 +168,7 @@ describe('demo cases', () => {
       wrong_department: 0,
       no_closed_at: 0,
       bad_overdue: 0,
+      stage_due_mismatch: 0,
     });
   });
 

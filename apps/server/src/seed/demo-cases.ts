@@ -352,7 +352,7 @@ function simulate(options: {
     const dueAt =
       status === 'dispatched'
         ? c.acceptDueAt
-        : status === 'filed' || status === 'in_progress' || status === 'suspended'
+        : status === 'filed' || status === 'in_progress'
           ? c.handleDueAt
           : status === 'responded' || status === 'inspecting'
             ? c.inspectDueAt
@@ -1093,7 +1093,7 @@ export async function seedScaleCases(
                    end,
                    case when n.status not in ('reported', 'filed', 'not_filed', 'duplicate') then n.filed_at + interval '6 hours' end,
                    case when n.status not in ('reported', 'not_filed', 'duplicate') then n.handle_due_at end,
-                   case when n.status in ('filed', 'dispatched', 'in_progress', 'suspended') then n.handle_due_at
+                   case when n.status in ('filed', 'dispatched', 'in_progress') then n.handle_due_at
                         when n.status = 'responded' then n.handle_due_at + interval '1 day' end,
                    n.status in ('in_progress', 'dispatched', 'filed') and n.handle_due_at < ${now}::timestamptz,
                    case when n.status in ('in_progress', 'dispatched', 'filed') and n.handle_due_at < ${now}::timestamptz then n.handle_due_at end,

@@ -69,12 +69,14 @@ export async function scanDeadlines(options: {
   const size = options.batchSize ?? batchDefault;
   const now = options.clock.now().toISOString();
 
-  // (a) overdue: not finished, past its due time, not yet marked.
+  // (a) overdue: not finished, past its due time, not yet marked. A suspended case has no due time (the clock
+  // stops); the status test keeps it so even if a row were written with one.
   const overdue = await inBatches(
     db,
     (after) => sql`with picked as materialized (
         select c.id from grid_case c
-        where c.due_at < ${now}::timestamptz and not c.overdue and c.status not in (${terminal}) and c.id > ${after}
+        where c.due_at < ${now}::timestamptz and not c.overdue and c.status not in (${terminal})
+          and c.status <> 'suspended' and c.id > ${after}
         order by c.id limit ${size}
         for update
       ), marked as (
