@@ -5,6 +5,7 @@ import { systemClock } from './platform/clock.ts';
 import { openDatabase } from './platform/db.ts';
 import { migrate } from './platform/migrate.ts';
 import { verifyAuditChain } from './platform/audit.ts';
+import { resealAll } from './platform/rekey.ts';
 import { isTerritoryEmpty, seedDemoCity, seedScale } from './seed/demo-city.ts';
 import { seedScaleCases } from './seed/demo-cases.ts';
 
@@ -14,7 +15,10 @@ const usage = `npm run wangge -- <command>
   seed --scale city|province    generate a large territory for benchmarks (province: ~41k grids)
   seed --cases N [--city CODE] [--days D]
                                 generate N benchmark cases over the existing grids (PostgreSQL; D days, default 730)
-  audit-verify                  check the audit log's hash chain; exit 1 if a row was changed or deleted`;
+  audit-verify                  check the audit log's hash chain; exit 1 if a row was changed or deleted
+  rekey                         re-seal every stored secret with the current key (after a key rotation: the
+                                new key in WANGGE_SECRET_KEY, the old in WANGGE_SECRET_KEYS_PREVIOUS); exit 1 if
+                                some value opens with no known key`;
 
 const [command, ...rest] = process.argv.slice(2);
 const config = loadConfig();
@@ -83,6 +87,12 @@ async function run(): Promise<number> {
             `audit chain BROKEN after ${result.checked} rows:\n${result.problems.map((p) => `  - ${p}`).join('\n')}\n`,
           );
         return result.ok ? 0 : 1;
+      }
+      case 'rekey': {
+        await migrate(db);
+        const report = await resealAll(db, loadSecretBox({ dataDir: config.dataDir }));
+        process.stdout.write(`${JSON.stringify(report)}\n`);
+        return Object.values(report.unreadable).some((n) => n > 0) ? 1 : 0;
       }
       default:
         process.stderr.write(`unknown command: ${command}\n${usage}\n`);
