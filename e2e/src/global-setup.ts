@@ -1,5 +1,6 @@
 import type { TestProject } from 'vitest/node';
 import { chromiumPath } from './browser.ts';
+import { findLogLeaks } from './log-privacy.ts';
 import { startWangge, type RunningWangge } from './server.ts';
 
 declare module 'vitest' {
@@ -20,5 +21,11 @@ export async function setup(project: TestProject): Promise<void> {
 }
 
 export async function teardown(): Promise<void> {
-  await running?.stop();
+  if (!running) return;
+  await running.stop();
+  const leaks = findLogLeaks(running.logFile, running.startedAt);
+  if (leaks.length > 0)
+    throw new Error(
+      `personal data in the server log of the browser flows:\n${leaks.slice(0, 20).join('\n')}`,
+    );
 }

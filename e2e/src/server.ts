@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { createWriteStream, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -22,6 +22,10 @@ async function freePort(): Promise<number> {
 
 export interface RunningWangge {
   baseUrl: string;
+  /** everything the server printed (stdout and stderr, info level), complete once `stop` has resolved */
+  logFile: string;
+  /** when the server started: the day its demo city was generated for */
+  startedAt: Date;
   stop(): Promise<void>;
 }
 
@@ -37,7 +41,8 @@ export async function startWangge(): Promise<RunningWangge> {
     PORT: String(port),
     HOST: '127.0.0.1',
     WANGGE_DATA_DIR: dataDir,
-    LOG_LEVEL: process.env.E2E_LOG_LEVEL ?? 'warn',
+    // info: every request line goes to the log, which the run then searches for residents' ID numbers and phones
+    LOG_LEVEL: process.env.E2E_LOG_LEVEL ?? 'info',
   };
   const args = ['--import', 'tsx', path.join(repoRoot, 'apps/server/src/main.ts')];
   let dropDatabase: (() => Promise<void>) | null = null;
@@ -59,14 +64,24 @@ export async function startWangge(): Promise<RunningWangge> {
       await c.end();
     };
   }
+  const startedAt = new Date();
+  const logDir = path.join(repoRoot, 'e2e/artifacts');
+  mkdirSync(logDir, { recursive: true });
+  const logFile = path.join(logDir, `server-${process.env.DATABASE_URL ? 'postgres' : 'pglite'}.log`);
+  const log = createWriteStream(logFile);
   const child: ChildProcess = spawn(process.execPath, args, {
     cwd: repoRoot,
     env,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
-  child.stdout?.on('data', (d: Buffer) => (output = (output + d.toString()).slice(-20_000)));
-  child.stderr?.on('data', (d: Buffer) => (output = (output + d.toString()).slice(-20_000)));
+  const keep = (d: Buffer) => {
+    log.write(d);
+    output = (output + d.toString()).slice(-20_000);
+  };
+  child.stdout?.on('data', keep);
+  child.stderr?.on('data', keep);
+  const logClosed = new Promise((resolve) => child.once('close', () => log.end(() => resolve(undefined))));
   const baseUrl = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + 200_000;
   for (;;) {
@@ -86,6 +101,8 @@ export async function startWangge(): Promise<RunningWangge> {
   }
   return {
     baseUrl,
+    logFile,
+    startedAt,
     async stop() {
       if (child.exitCode === null) {
         const exited = new Promise((r) => child.once('exit', r));
@@ -95,6 +112,7 @@ export async function startWangge(): Promise<RunningWangge> {
         clearTimeout(timer);
         if (child.exitCode === null) child.kill('SIGKILL');
       }
+      await logClosed;
       rmSync(dataDir, { recursive: true, force: true });
       if (dropDatabase) await dropDatabase();
     },
