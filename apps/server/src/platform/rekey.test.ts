@@ -191,9 +191,16 @@ describe('wangge rekey (re-sealing after a key rotation)', () => {
     const unknown = createSecretBox(crypto.randomBytes(32));
     const sealed = unknown.encrypt('whsec_lost');
     await db.orm.execute(sql`update webhook_endpoint set secret = ${sealed}`);
+    // an anonymised person (the retention job empties the sealed columns) is not a value to re-seal
+    await db.orm.execute(sql`update person set id_cipher = '', id_key_id = 'none', phone_cipher = null,
+      phone_key_id = null, phone_hash = null`);
     const rotated = loadSecretBox({ dataDir, env: { WANGGE_SECRET_KEY: newKey } });
     const report = await resealAll(db, rotated);
-    expect(report.unreadable['webhook_endpoint.secret']).toBe(1);
+    expect(report.unreadable).toMatchObject({
+      'webhook_endpoint.secret': 1,
+      'person.id': 0,
+      'person.phone': 0,
+    });
     expect((await one<{ secret: string }>(db.orm, sql`select secret from webhook_endpoint`))!.secret).toBe(
       sealed,
     );

@@ -58,7 +58,7 @@ export interface RekeyReport {
 }
 
 /**
- * Re-seals every value not sealed with the current key. Values whose key is unknown (not current, not in the
+ * Re-seals every value not sealed with the current key (an empty value is an anonymised one: nothing to seal). Values whose key is unknown (not current, not in the
  * previous keys) are counted and left as they are; the command reports them instead of failing half-way.
  */
 export async function resealAll(
@@ -77,7 +77,7 @@ export async function resealAll(
       const batch = await rows<{ id: number; sealed: string }>(
         db.orm,
         sql`select t.id::int as id, ${spec.read} as sealed from ${sql.identifier(spec.table)} t
-            where ${spec.read} is not null and ${spec.read} not like ${current} and t.id > ${after}
+            where ${spec.read} <> '' and ${spec.read} not like ${current} and t.id > ${after}
             order by t.id limit ${batchSize}`,
       );
       if (batch.length === 0) break;
