@@ -67,6 +67,151 @@ export const TagFieldsSchema = z.record(
   z.union([z.string().max(500), z.number(), z.boolean(), z.null()]),
 );
 
+/**
+ * Each tag's own fields (after the GB/T 31000 datasets for special groups): key → type and label. A tag may carry
+ * only these keys, each of its type (null clears one); all are optional, so a tag can be recorded first and
+ * completed on the next visit. Dates are YYYY-MM-DD.
+ */
+export type TagFieldType =
+  | { type: 'text'; max?: number }
+  | { type: 'date' }
+  | { type: 'number'; min: number; max: number; integer?: boolean }
+  | { type: 'boolean' }
+  | { type: 'enum'; values: readonly string[] };
+export type TagFieldDefinition = TagFieldType & { zh: string; en: string };
+
+const visitFrequency = {
+  type: 'enum',
+  values: ['weekly', 'monthly', 'quarterly'],
+  zh: '探访频次',
+  en: 'Visits',
+} as const;
+const guardian = { type: 'text', max: 50, zh: '监护人', en: 'Guardian' } as const;
+export const personTagFields: Record<PersonTagKind, Record<string, TagFieldDefinition>> = {
+  elderly_alone: {
+    livingAbility: { type: 'enum', values: ['自理', '半自理', '不能自理'], zh: '生活能力', en: 'Self-care' },
+    careNeeds: { type: 'text', max: 200, zh: '照护需求', en: 'Care needs' },
+    visitFrequency,
+  },
+  empty_nest: {
+    childrenLiveIn: { type: 'text', max: 100, zh: '子女居住地', en: 'Children live in' },
+    visitFrequency,
+  },
+  disabled: {
+    category: {
+      type: 'enum',
+      values: ['视力', '听力', '言语', '肢体', '智力', '精神', '多重'],
+      zh: '残疾类别',
+      en: 'Category',
+    },
+    grade: { type: 'number', min: 1, max: 4, integer: true, zh: '残疾等级', en: 'Grade' },
+    certificate: { type: 'boolean', zh: '持残疾人证', en: 'Holds a certificate' },
+  },
+  low_income: {
+    kind: {
+      type: 'enum',
+      values: ['城市低保', '农村低保', '特困供养', '低保边缘'],
+      zh: '救助类别',
+      en: 'Kind',
+    },
+    since: { type: 'date', zh: '起始日期', en: 'Since' },
+    monthlyAllowance: {
+      type: 'number',
+      min: 0,
+      max: 100_000,
+      zh: '月救助金(元)',
+      en: 'Monthly allowance (CNY)',
+    },
+  },
+  left_behind_child: {
+    guardian,
+    guardianRelation: { type: 'text', max: 20, zh: '监护人关系', en: 'Guardian relation' },
+    parentsWorkIn: { type: 'text', max: 100, zh: '父母务工地', en: 'Parents work in' },
+  },
+  corrections: {
+    kind: { type: 'enum', values: ['缓刑', '假释', '管制', '暂予监外执行'], zh: '矫正类别', en: 'Kind' },
+    periodFrom: { type: 'date', zh: '矫正起始', en: 'Period from' },
+    periodTo: { type: 'date', zh: '矫正结束', en: 'Period to' },
+    supervisor: { type: 'text', max: 50, zh: '矫正责任人', en: 'Supervisor' },
+  },
+  released_prisoner: {
+    releasedOn: { type: 'date', zh: '释放日期', en: 'Released on' },
+    placement: { type: 'enum', values: ['已安置', '待安置'], zh: '安置情况', en: 'Placement' },
+  },
+  drug_rehab: {
+    measure: { type: 'enum', values: ['社区戒毒', '社区康复'], zh: '管控措施', en: 'Measure' },
+    since: { type: 'date', zh: '起始日期', en: 'Since' },
+    tested: { type: 'boolean', zh: '已定期检测', en: 'Tested regularly' },
+  },
+  petitioner_key: {
+    topic: { type: 'text', max: 100, zh: '信访事项', en: 'Topic' },
+  },
+  mental_illness_severe: {
+    riskLevel: { type: 'number', min: 0, max: 5, integer: true, zh: '危险性评估等级', en: 'Risk level' },
+    guardian,
+    medicationManaged: { type: 'boolean', zh: '规律服药', en: 'Medication managed' },
+  },
+  pregnant: {
+    gestationWeeks: { type: 'number', min: 1, max: 45, integer: true, zh: '孕周', en: 'Weeks' },
+    dueDate: { type: 'date', zh: '预产期', en: 'Due date' },
+  },
+};
+
+/** What is wrong with a tag's fields, per key (empty when they fit the kind's definitions). */
+export function tagFieldProblems(
+  kind: PersonTagKind,
+  fields: Record<string, string | number | boolean | null>,
+): { key: string; message: string }[] {
+  const definitions = personTagFields[kind];
+  const problems: { key: string; message: string }[] = [];
+  for (const [key, value] of Object.entries(fields)) {
+    const def = definitions[key];
+    if (!def) {
+      problems.push({
+        key,
+        message: `该标签没有此字段,可填: ${Object.keys(definitions).join(', ')} (no such field for this tag)`,
+      });
+      continue;
+    }
+    if (value === null) continue;
+    const bad = (message: string) => problems.push({ key, message });
+    switch (def.type) {
+      case 'text':
+        if (typeof value !== 'string') bad('应为文字 (text expected)');
+        else if (value.length > (def.max ?? 500)) bad(`最多 ${def.max ?? 500} 字 (too long)`);
+        break;
+      case 'date':
+        if (
+          typeof value !== 'string' ||
+          !/^\d{4}-\d{2}-\d{2}$/.test(value) ||
+          Number.isNaN(Date.parse(value))
+        )
+          bad('日期格式 YYYY-MM-DD (date YYYY-MM-DD)');
+        break;
+      case 'number':
+        if (typeof value !== 'number' || !Number.isFinite(value)) bad('应为数字 (number expected)');
+        else if (value < def.min || value > def.max) bad(`应在 ${def.min}–${def.max} 之间 (out of range)`);
+        else if (def.integer && !Number.isInteger(value)) bad('应为整数 (whole number expected)');
+        break;
+      case 'boolean':
+        if (typeof value !== 'boolean') bad('应为是/否 (true or false expected)');
+        break;
+      case 'enum':
+        if (typeof value !== 'string' || !def.values.includes(value)) bad(`可选: ${def.values.join(', ')}`);
+        break;
+    }
+  }
+  return problems;
+}
+
+/** A tag as written by a client: its kind and fields checked against `personTagFields`. */
+const TagInputSchema = z
+  .object({ kind: z.enum(personTagKindValues), fields: TagFieldsSchema.default({}) })
+  .superRefine((tag, ctx) => {
+    for (const problem of tagFieldProblems(tag.kind, tag.fields))
+      ctx.addIssue({ code: 'custom', path: ['fields', problem.key], message: problem.message });
+  });
+
 export const PersonTagSchema = z.object({
   kind: z.enum(personTagKindValues),
   specialty: z.enum(specialtyValues),
@@ -92,10 +237,7 @@ export const CreatePersonRequestSchema = z.object({
   gridCode: RegionCodeSchema,
   householdId: z.number().int().positive().optional(),
   relationToHead: z.enum(relationToHeadValues).optional(),
-  tags: z
-    .array(z.object({ kind: z.enum(personTagKindValues), fields: TagFieldsSchema.default({}) }))
-    .max(20)
-    .default([]),
+  tags: z.array(TagInputSchema).max(20).default([]),
 });
 export type CreatePersonRequest = z.infer<typeof CreatePersonRequestSchema>;
 
@@ -146,10 +288,7 @@ export const UpdatePersonRequestSchema = z
     relationToHead: z.enum(relationToHeadValues).nullable().optional(),
     tags: z
       .object({
-        add: z
-          .array(z.object({ kind: z.enum(personTagKindValues), fields: TagFieldsSchema.default({}) }))
-          .max(20)
-          .default([]),
+        add: z.array(TagInputSchema).max(20).default([]),
         remove: z.array(z.enum(personTagKindValues)).max(20).default([]),
       })
       .optional(),

@@ -153,6 +153,35 @@ describe('registering persons', () => {
     expect(r3.json().fields[0].field).toBe('body.phone');
   });
 
+  it("checks each tag's own fields against its definition, field by field", async () => {
+    const id = residentId('230803', '19600101', '222');
+    const base = { name: '钱七', gender: 'male', gridCode: t.gridA1, idNumber: id };
+    const res = await post(workerA1, '/api/persons', {
+      ...base,
+      tags: [
+        { kind: 'elderly_alone', fields: { careNeeds: '每周探访' } },
+        { kind: 'disabled', fields: { grade: 7, colour: 'red', certificate: '有' } },
+      ],
+    });
+    expect(res.statusCode).toBe(400);
+    expect(
+      res
+        .json<{ fields: { field: string }[] }>()
+        .fields.map((f) => f.field)
+        .sort(),
+    ).toEqual(['body.tags.1.fields.certificate', 'body.tags.1.fields.colour', 'body.tags.1.fields.grade']);
+    const changed = await server.app.inject({
+      method: 'PATCH',
+      url: `/api/persons/${aliceId}`,
+      headers: auth(workerA1),
+      payload: { tags: { add: [{ kind: 'corrections', fields: { periodFrom: '2026-13-01' } }] } },
+    });
+    expect(changed.statusCode).toBe(400);
+    expect(changed.json<{ fields: { field: string }[] }>().fields[0]!.field).toBe(
+      'body.tags.add.0.fields.periodFrom',
+    );
+  });
+
   it('de-duplicates by the keyed hash of the ID number: 409 on body.idNumber, even from another grid', async () => {
     const res = await post(operator, '/api/persons', {
       name: '王秀英',
@@ -421,15 +450,18 @@ describe('changing a person', () => {
 
   it('adds and removes tags with their fields; needs person.tags.read and the specialty', async () => {
     const res = await patch(workerA1, `/api/persons/${aliceId}`, {
-      tags: { add: [{ kind: 'empty_nest', fields: { visits: 4 } }], remove: ['elderly_alone'] },
+      tags: {
+        add: [{ kind: 'empty_nest', fields: { visitFrequency: 'weekly' } }],
+        remove: ['elderly_alone'],
+      },
     });
     expect(res.statusCode, res.body).toBe(200);
     expect(res.json<Person>().tags?.map((tag) => tag.kind)).toEqual(['corrections', 'empty_nest']);
     const update = await patch(workerA1, `/api/persons/${aliceId}`, {
-      tags: { add: [{ kind: 'empty_nest', fields: { visits: 2 } }] },
+      tags: { add: [{ kind: 'empty_nest', fields: { visitFrequency: 'monthly' } }] },
     });
     expect(update.json<Person>().tags?.find((tag) => tag.kind === 'empty_nest')?.fields).toEqual({
-      visits: 2,
+      visitFrequency: 'monthly',
     });
     const audit = await rows<{ detail: Record<string, unknown> }>(
       db.orm,
