@@ -436,6 +436,8 @@ export const AuditReadsSchema = z.object({
       objectType: z.string().nullable(),
       objectId: z.string().nullable(),
       requestId: z.string().nullable(),
+      /** the reason given for a reveal or a revealing export (never the value revealed) */
+      reason: z.string().nullable(),
     }),
   ),
 });

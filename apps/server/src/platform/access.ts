@@ -53,6 +53,10 @@ export const permissions = [
   'person.reveal',
   /** see key-population tags (重点人群); a professional worker only those of their specialty */
   'person.tags.read',
+  // places of the registry: standard addresses, organisations and places (实有单位) with their inspections,
+  // public components (部件)
+  'place.read',
+  'place.write',
 ] as const;
 export type Permission = (typeof permissions)[number];
 
@@ -79,9 +83,11 @@ export const rolePermissions: Record<Role, readonly Permission[]> = {
     'person.write',
     'person.reveal',
     'person.tags.read',
+    'place.read',
+    'place.write',
   ],
   hotline_operator: ['region.read', 'department.read', 'case.read', 'case.report', 'case.evaluate'],
-  department_handler: ['region.read', 'department.read', 'case.read', 'case.handle'],
+  department_handler: ['region.read', 'department.read', 'case.read', 'case.handle', 'place.read'],
   leader: [
     'region.read',
     'region.stats',
@@ -91,6 +97,7 @@ export const rolePermissions: Record<Role, readonly Permission[]> = {
     'case.instruct',
     'case.supervise',
     'kpi.read',
+    'place.read',
   ],
   grid_leader: [
     'region.read',
@@ -105,6 +112,8 @@ export const rolePermissions: Record<Role, readonly Permission[]> = {
     'person.read',
     'person.write',
     'person.tags.read',
+    'place.read',
+    'place.write',
   ],
   grid_worker: [
     'region.read',
@@ -118,6 +127,8 @@ export const rolePermissions: Record<Role, readonly Permission[]> = {
     'person.read',
     'person.write',
     'person.tags.read',
+    'place.read',
+    'place.write',
   ],
   professional_worker: [
     'region.read',
@@ -127,6 +138,7 @@ export const rolePermissions: Record<Role, readonly Permission[]> = {
     'case.fix_on_spot',
     'person.read',
     'person.tags.read',
+    'place.read',
   ],
   auxiliary: ['region.read', 'case.report'],
   resident: ['region.read', 'case.report'],

@@ -14,6 +14,7 @@ export type ErrorCode =
   | 'REGION_IMPORT_FAILED'
   | 'GRID_NOT_FOUND'
   | 'PAYLOAD_TOO_LARGE'
+  | 'UNSUPPORTED_MEDIA_TYPE'
   | 'RATE_LIMITED'
   | 'DATABASE_UNAVAILABLE'
   | 'INTERNAL'
@@ -49,6 +50,8 @@ export function httpStatusOf(code: ErrorCode): number {
       return 409;
     case 'PAYLOAD_TOO_LARGE':
       return 413;
+    case 'UNSUPPORTED_MEDIA_TYPE':
+      return 415;
     case 'AUTH_LOCKED':
     case 'RATE_LIMITED':
       return 429;

@@ -227,7 +227,8 @@ describe('seedDemoCity in the database', () => {
     counts = await seedDemoCity(db, { now, logger, secrets });
     // The seed's time on this database (the first start must stay within 30 s).
     console.info(
-      `seedDemoCity (${db.kind}): ${counts.milliseconds} ms, of which registry ${counts.registryMilliseconds} ms`,
+      `seedDemoCity (${db.kind}): ${counts.milliseconds} ms, of which registry ${counts.registryMilliseconds} ms ` +
+        `(inspections and components ${counts.placesMilliseconds} ms)`,
     );
     server = await testServer(db);
   });
@@ -429,6 +430,80 @@ describe('seedDemoCity in the database', () => {
     expect(orgCount('hazardous_goods')).toBeLessThan(grids * 0.1);
   });
 
+  it('gives grids 20–40 public components inside them, ~3% damaged, with departments and unique codes', async () => {
+    const grids = counts.grids!;
+    expect(counts.components! / grids).toBeGreaterThanOrEqual(20);
+    expect(counts.components! / grids).toBeLessThanOrEqual(40);
+    const [stored] = await rows<Record<string, number>>(
+      db.orm,
+      sql`select count(*)::int as components, count(distinct code)::int as codes,
+            count(*) filter (where state = 'damaged')::int as damaged,
+            count(*) filter (where owner_department_id is null or maintainer_department_id is null)::int
+              as "withoutDepartment",
+            count(distinct minor_class)::int as classes,
+            (select count(*)::int from public_component c join region_boundary g on g.region_code = c.grid_code
+              and g.valid_to is null where not ST_Contains(g.geom, c.location)) as outside,
+            (select min(n)::int from (select count(*) as n from public_component group by grid_code) m) as fewest
+          from public_component`,
+    );
+    expect(stored).toMatchObject({
+      components: counts.components,
+      codes: counts.components,
+      withoutDepartment: 0,
+      outside: 0,
+    });
+    expect(stored!.fewest).toBeGreaterThanOrEqual(20);
+    expect(stored!.classes).toBeGreaterThan(15);
+    expect(stored!.damaged! / stored!.components!).toBeGreaterThan(0.015);
+    expect(stored!.damaged! / stored!.components!).toBeLessThan(0.05);
+    const [lights] = await rows<{ n: number }>(
+      db.orm,
+      sql`select count(*)::int as n from public_component where minor_class = '0201'`,
+    );
+    expect(lights!.n).toBeGreaterThan(grids);
+  });
+
+  it('has most organisations inspected recently and some overdue, by the API at the seed time', async () => {
+    const [stored] = await rows<Record<string, number>>(
+      db.orm,
+      sql`select count(*)::int as inspections, count(distinct organisation_id)::int as inspected,
+            count(*) filter (where result = 'rectify' and rectify_by is null)::int as "rectifyWithoutDeadline",
+            count(*) filter (where inspected_at >= ${now.toISOString()}::timestamptz)::int as future,
+            count(*) filter (where inspector_id is null)::int as "withoutInspector"
+          from organisation_inspection`,
+    );
+    expect(stored).toMatchObject({
+      inspections: counts.inspections,
+      rectifyWithoutDeadline: 0,
+      future: 0,
+      withoutInspector: 0,
+    });
+    expect(stored!.inspected! / counts.organisations!).toBeGreaterThan(0.85);
+    const login = await server.app.inject({
+      method: 'POST',
+      url: '/api/auth/login',
+      payload: { username: 'demo-admin', password: demoPassword },
+    });
+    const { token } = login.json<{ token: string }>();
+    let overdue = 0;
+    let cursor: string | null = null;
+    do {
+      const page: Awaited<ReturnType<typeof server.app.inject>> = await server.app.inject({
+        method: 'GET',
+        url: `/api/organisations?inspection=overdue&limit=200${cursor ? `&cursor=${cursor}` : ''}`,
+        headers: { authorization: `Bearer ${token}` },
+      });
+      expect(page.statusCode, page.body).toBe(200);
+      const body: { items: { nextInspectionDue: string }[]; nextCursor: string | null } = page.json();
+      for (const item of body.items) expect(new Date(item.nextInspectionDue) < now).toBe(true);
+      overdue += body.items.length;
+      cursor = body.nextCursor;
+    } while (cursor);
+    // Overdue: the ~14% inspected too long ago; the never-inspected are due from registration (now), not yet late.
+    expect(overdue / counts.organisations!).toBeGreaterThan(0.05);
+    expect(overdue / counts.organisations!).toBeLessThan(0.3);
+  });
+
   it('tags key populations at plausible rates, each with its specialty', async () => {
     const tags = await rows<{ kind: keyof typeof personTagSpecialty; specialty: string; n: number }>(
       db.orm,
@@ -508,7 +583,7 @@ describe('seedDemoCity in the database', () => {
     expect(phones).toBeGreaterThan(0.6);
   });
 
-  it("a raw dump of the registry tables holds none of the residents' ID numbers or phones in the clear", async () => {
+  it("a raw dump of every table holds none of the residents' ID numbers or phones in the clear", async () => {
     const generated = generateDemoRegistry(regions, { today: now });
     const secretsInTheClear = new Set([
       ...generated.persons.map((p) => p.idNumber),
@@ -518,15 +593,16 @@ describe('seedDemoCity in the database', () => {
     expect(secretsInTheClear.size).toBeGreaterThan(counts.persons!);
     const leaks: string[] = [];
     let dumped = 0;
-    for (const table of [
-      'building',
-      'address',
-      'household',
-      'person',
-      'person_tag',
-      'organisation',
-      'audit_log',
-    ]) {
+    // Every table of the schema (cases, the outbox, the audit log and the registry alike).
+    const tables = await rows<{ name: string }>(
+      db.orm,
+      sql`select table_name as name from information_schema.tables
+          where table_schema = current_schema() and table_type = 'BASE TABLE' order by 1`,
+    );
+    expect(tables.map((t) => t.name)).toEqual(
+      expect.arrayContaining(['person', 'grid_case', 'audit_log', 'outbox']),
+    );
+    for (const { name: table } of tables) {
       const dump = await rows<{ row: string }>(
         db.orm,
         sql`select row_to_json(t)::text as row from ${sql.identifier(table)} t`,

@@ -159,9 +159,9 @@ function countLevels(regions: readonly TerritoryRegion[]) {
 
 /**
  * Seeds the demo city (佳木斯市, about 240 grids), its departments, the demo accounts (password `demo12345`), the
- * city's staff and its registry (buildings, households, residents, organisations; ID numbers and phones sealed
- * with `secrets`, the server's own key), in one transaction. Deterministic: the same territory, codes, names,
- * users and residents on every run.
+ * city's staff and its registry (buildings, households, residents, organisations and their inspections, public
+ * components; ID numbers and phones sealed with `secrets`, the server's own key), in one transaction.
+ * Deterministic: the same territory, codes, names, users and residents on every run.
  */
 export async function seedDemoCity(
   db: Database,
@@ -176,7 +176,7 @@ export async function seedDemoCity(
   const passwordHash = await hashPassword(demoPassword);
   const hashed = Date.now();
 
-  let registryTimings = { registryMs: 0, sealMs: 0 };
+  let registryTimings = { registryMs: 0, sealMs: 0, placesMs: 0 };
   const counts = await db.orm.transaction(async (tx) => {
     await insertRegions(tx, regions, { now, validFrom: territoryValidFrom });
     const departments = await insertDepartments(
@@ -204,8 +204,13 @@ export async function seedDemoCity(
     const staff = staffFor(regions, { auxiliaries: true, departments, cityCode: places.city.code });
     const inserted = await insertUsers(tx, staff, { passwordHash, now });
     const registryStarted = Date.now();
-    const { sealMs, ...registry } = await seedDemoRegistry(tx, { regions, secrets: options.secrets, now });
-    registryTimings = { registryMs: Date.now() - registryStarted, sealMs };
+    const { sealMs, placesMs, ...registry } = await seedDemoRegistry(tx, {
+      regions,
+      secrets: options.secrets,
+      now,
+      departments,
+    });
+    registryTimings = { registryMs: Date.now() - registryStarted, sealMs, placesMs };
     const result = {
       ...countLevels(regions),
       departments: departments.size,
@@ -245,6 +250,7 @@ export async function seedDemoCity(
     ...counts,
     ...cases,
     registryMilliseconds: registryTimings.registryMs,
+    placesMilliseconds: registryTimings.placesMs,
     milliseconds: done - started,
   };
 }

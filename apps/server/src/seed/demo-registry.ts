@@ -1,5 +1,5 @@
-import type { PersonTagKind } from '@wangge/contracts';
-import { personTagSpecialty } from '@wangge/contracts';
+import type { ComponentMinorClass, PersonTagKind } from '@wangge/contracts';
+import { componentMinorClasses, inspectionIntervalMonths, personTagSpecialty } from '@wangge/contracts';
 import type { SecretBox } from '../platform/crypto.ts';
 import { rows, sql, type Executor } from '../platform/db.ts';
 import { checkCharOf } from '../modules/registry/person-id.ts';
@@ -9,7 +9,7 @@ import type { TerritoryRegion } from './territory.ts';
 
 /**
  * The demo city's registry 一标三实 (buildings, standard addresses, households, persons, key-population tags,
- * organisations): about 30–60 households per grid, generated deterministically from the grid codes and the seed
+ * organisations with their inspections, public components): about 30–60 households per grid, generated deterministically from the grid codes and the seed
  * date. Plaintext ID numbers and phones exist only in memory: they are sealed, hashed and masked exactly as the
  * registry service does (`registry.seal.ts`) before anything reaches the database.
  */
@@ -87,12 +87,38 @@ export interface OrganisationSeed {
   gridCode: string;
 }
 
+/** An inspection (检查) of an organisation: most places have a recent one, some are overdue, a few never had one. */
+export interface InspectionSeed {
+  organisationKey: number;
+  clientId: string;
+  inspectedAt: string;
+  result: 'passed' | 'rectify' | 'failed';
+  findings: string;
+  hazards: string[];
+  rectifyBy: string | null;
+  gridCode: string;
+}
+
+/** A public component (部件): code `<community>-<minor class>-<serial>`, departments by their demo code. */
+export interface ComponentSeed {
+  code: string;
+  minorClass: ComponentMinorClass;
+  name: string;
+  ownerDepartment: string | null;
+  maintainerDepartment: string | null;
+  state: 'intact' | 'damaged' | 'lost';
+  location: Point;
+  gridCode: string;
+}
+
 export interface DemoRegistry {
   buildings: BuildingSeed[];
   addresses: AddressSeed[];
   households: HouseholdSeed[];
   persons: PersonSeed[];
   organisations: OrganisationSeed[];
+  inspections: InspectionSeed[];
+  components: ComponentSeed[];
 }
 
 /* ---------------------------------------------------------------- vocabulary */
@@ -293,6 +319,8 @@ export function generateDemoRegistry(
     households: [],
     persons: [],
     organisations: [],
+    inspections: [],
+    components: [],
   };
   const usedIds = new Set<string>();
   const usedPhones = new Set<string>();
@@ -615,7 +643,137 @@ export function generateDemoRegistry(
       });
     }
   }
+  addInspections(registry, today);
+  addComponents(registry, grids);
   return registry;
+}
+
+/* ---------------------------------------------------------------- inspections and components */
+
+const hazardWords: Record<string, string[]> = {
+  hazardous_goods: ['静电接地不良', '储罐区无警示标志', '应急器材不全', '作业人员无证'],
+  internet_cafe: ['安全出口堵塞', '接纳未成年人', '灭火器过期', '电线私拉乱接'],
+  restaurant: ['燃气软管老化', '油烟管道未清洗', '灭火器过期', '后厨杂物堆放'],
+  hotel: ['未落实住宿登记', '疏散指示灯损坏', '消防通道堵塞'],
+  rental_house: ['电动车室内充电', '群租隔断', '未登记租客', '电线私拉乱接'],
+  other: ['灭火器过期', '疏散通道堆放杂物', '电线私拉乱接', '安全出口指示不清'],
+};
+
+/** A UUID (version 4 layout) drawn from the seeded random, so the demo's client ids are the same on every run. */
+function uuidFrom(random: Random): string {
+  const hex = Array.from({ length: 32 }, () => Math.floor(random() * 16).toString(16));
+  hex[12] = '4';
+  hex[16] = '89ab'[Math.floor(random() * 4)]!;
+  const h = hex.join('');
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
+}
+
+/** `YYYY-MM-DD` of an instant in China (UTC+8). */
+const chinaDay = (at: Date) => new Date(at.getTime() + 8 * 3600_000).toISOString().slice(0, 10);
+
+/**
+ * Inspections (检查) by the kind's interval (`inspectionIntervalMonths`): about 80% of places were inspected within
+ * their interval (so not due yet), 14% longer ago (overdue), 6% never; a third also have the inspection before.
+ * Mostly passed; some to rectify by a deadline two weeks on; a few failed. In office hours, China time.
+ */
+function addInspections(registry: DemoRegistry, today: Date): void {
+  registry.organisations.forEach((organisation, key) => {
+    const random = createRandom(`inspections:${organisation.gridCode}:${key}`);
+    const intervalDays = inspectionIntervalMonths[organisation.kind] * 30;
+    const draw = random();
+    if (draw >= 0.94) return;
+    const daysAgo =
+      draw < 0.8
+        ? between(random, 1, Math.max(1, intervalDays - 3))
+        : between(random, intervalDays + 3, intervalDays + 60);
+    const visits = random() < 0.33 ? [daysAgo + intervalDays - between(random, 0, 5), daysAgo] : [daysAgo];
+    for (const ago of visits) {
+      // 09:00–16:59 China time, `ago` days before today.
+      const day = new Date(today.getTime() - ago * 86_400_000);
+      const at = new Date(
+        `${chinaDay(day)}T${String(between(random, 9, 16)).padStart(2, '0')}:${String(between(random, 0, 59)).padStart(2, '0')}:00+08:00`,
+      );
+      const outcome = random();
+      const result = outcome < 0.8 ? 'passed' : outcome < 0.95 ? 'rectify' : 'failed';
+      const words = hazardWords[organisation.kind] ?? hazardWords.other!;
+      const hazards =
+        result === 'passed'
+          ? []
+          : Array.from(new Set([pick(random, words), ...(random() < 0.4 ? [pick(random, words)] : [])]));
+      registry.inspections.push({
+        organisationKey: key,
+        clientId: uuidFrom(random),
+        inspectedAt: at.toISOString(),
+        result,
+        findings: result === 'passed' ? '未发现安全隐患' : `发现隐患：${hazards.join('、')}`,
+        hazards,
+        rectifyBy: result === 'rectify' ? chinaDay(new Date(at.getTime() + 15 * 86_400_000)) : null,
+        gridCode: organisation.gridCode,
+      });
+    }
+  });
+}
+
+/**
+ * What a grid's street furniture looks like, by weight: manhole covers of every utility, street lights, bins and
+ * street trees most; hydrants, signs, a bus shelter, a toilet, boards and cameras here and there. With the owner
+ * and maintainer departments of each class (demo department codes).
+ */
+const componentMix: { minorClass: ComponentMinorClass; weight: number; owner: string; maintainer: string }[] =
+  [
+    { minorClass: '0101', weight: 8, owner: 'water', maintainer: 'water' },
+    { minorClass: '0102', weight: 7, owner: 'housing', maintainer: 'urban-management' },
+    { minorClass: '0103', weight: 7, owner: 'housing', maintainer: 'urban-management' },
+    { minorClass: '0104', weight: 4, owner: 'power', maintainer: 'power' },
+    { minorClass: '0105', weight: 3, owner: 'telecom', maintainer: 'telecom' },
+    { minorClass: '0106', weight: 3, owner: 'gas', maintainer: 'gas' },
+    { minorClass: '0107', weight: 6, owner: 'water', maintainer: 'emergency' },
+    { minorClass: '0108', weight: 2, owner: 'power', maintainer: 'power' },
+    { minorClass: '0201', weight: 16, owner: 'urban-management', maintainer: 'urban-management' },
+    { minorClass: '0202', weight: 3, owner: 'police', maintainer: 'police' },
+    { minorClass: '0203', weight: 1, owner: 'police', maintainer: 'police' },
+    { minorClass: '0204', weight: 2, owner: 'urban-management', maintainer: 'urban-management' },
+    { minorClass: '0205', weight: 1, owner: 'urban-management', maintainer: 'urban-management' },
+    { minorClass: '0301', weight: 0.5, owner: 'urban-management', maintainer: 'urban-management' },
+    { minorClass: '0302', weight: 12, owner: 'urban-management', maintainer: 'environment' },
+    { minorClass: '0303', weight: 2, owner: 'urban-management', maintainer: 'environment' },
+    { minorClass: '0401', weight: 10, owner: 'urban-management', maintainer: 'urban-management' },
+    { minorClass: '0402', weight: 2, owner: 'urban-management', maintainer: 'community' },
+    { minorClass: '0501', weight: 2, owner: 'urban-management', maintainer: 'urban-management' },
+    { minorClass: '0502', weight: 2, owner: 'community', maintainer: 'community' },
+    { minorClass: '0601', weight: 3, owner: 'police', maintainer: 'police' },
+    { minorClass: '0602', weight: 1.5, owner: 'community', maintainer: 'community' },
+  ];
+const componentWeightTotal = componentMix.reduce((sum, c) => sum + c.weight, 0);
+
+/** 20–40 public components (部件) per grid; about 3% damaged and a few lost. Serials count per community and class. */
+function addComponents(registry: DemoRegistry, grids: readonly TerritoryRegion[]): void {
+  const serials = new Map<string, number>();
+  for (const grid of grids) {
+    const random = createRandom(`components:${grid.code}`);
+    for (let i = between(random, 20, 40); i > 0; i--) {
+      let target = random() * componentWeightTotal;
+      let mix = componentMix[0]!;
+      for (const candidate of componentMix) {
+        mix = candidate;
+        if ((target -= candidate.weight) < 0) break;
+      }
+      const prefix = `${grid.code.slice(0, 12)}-${mix.minorClass}`;
+      const serial = (serials.get(prefix) ?? 0) + 1;
+      serials.set(prefix, serial);
+      const condition = random();
+      registry.components.push({
+        code: `${prefix}-${String(serial).padStart(6, '0')}`,
+        minorClass: mix.minorClass,
+        name: componentMinorClasses[mix.minorClass].zh,
+        ownerDepartment: mix.owner,
+        maintainerDepartment: mix.maintainer,
+        state: condition < 0.03 ? 'damaged' : condition < 0.035 ? 'lost' : 'intact',
+        location: pointInside(random, grid.ring, grid.centroid),
+        gridCode: grid.code,
+      });
+    }
+  }
 }
 
 interface Member {
@@ -735,26 +893,36 @@ export interface RegistryCounts {
   persons: number;
   personTags: number;
   organisations: number;
+  inspections: number;
+  components: number;
 }
 
 /**
  * Writes the demo registry (see `generateDemoRegistry`) with multi-row inserts of 500 rows, in the caller's
- * transaction. ID numbers and phones are sealed, hashed and masked as the registry service does.
+ * transaction. ID numbers and phones are sealed, hashed and masked as the registry service does. Components get
+ * their owner and maintainer from `departments` (demo department code → id); inspections are by the grid's
+ * worker (`gw-<grid code>`) when that account exists.
  */
 export async function seedDemoRegistry(
   ex: Executor,
-  options: { regions: readonly TerritoryRegion[]; secrets: SecretBox; now: Date },
-): Promise<RegistryCounts & { sealMs: number }> {
+  options: {
+    regions: readonly TerritoryRegion[];
+    secrets: SecretBox;
+    now: Date;
+    departments?: ReadonlyMap<string, number>;
+  },
+): Promise<RegistryCounts & { sealMs: number; placesMs: number }> {
   const { secrets } = options;
   const now = options.now.toISOString();
   const registry = generateDemoRegistry(options.regions, { today: options.now });
   const pathOf = new Map(options.regions.map((r) => [r.code, r.path]));
-  const [buildingIds, addressIds, householdIds, personIds] = [
+  const [buildingIds, addressIds, householdIds, personIds, organisationIds] = [
     await reserveIds(ex, 'building', registry.buildings.length),
     await reserveIds(ex, 'address', registry.addresses.length),
     await reserveIds(ex, 'household', registry.households.length),
     await reserveIds(ex, 'person', registry.persons.length),
-  ] as [number[], number[], number[], number[]];
+    await reserveIds(ex, 'organisation', registry.organisations.length),
+  ] as [number[], number[], number[], number[], number[]];
   const buildingId = (key: number | null) => (key === null ? null : buildingIds[key]!);
 
   await insertChunks(
@@ -847,9 +1015,10 @@ export async function seedDemoRegistry(
       region_path: pathOf.get(p.gridCode),
     };
   });
-  const organisationRows = registry.organisations.map((o) => {
+  const organisationRows = registry.organisations.map((o, index) => {
     const phone = sealPhone(secrets, o.safetyPhone);
     return {
+      id: organisationIds[index],
       name: o.name,
       kind: o.kind,
       licence_no: o.licenceNo,
@@ -898,16 +1067,68 @@ export async function seedDemoRegistry(
         as r(person_id bigint, kind text, specialty text, fields jsonb, region_path text)`),
   );
   await insertChunks(ex, organisationRows, (payload) =>
-    ex.execute(sql`insert into organisation (name, kind, licence_no, safety_name, safety_phone_cipher,
+    ex.execute(sql`insert into organisation (id, name, kind, licence_no, safety_name, safety_phone_cipher,
         safety_phone_key_id, safety_phone_hash, safety_phone_masked, address_id, building_id, location, grid_code,
-        region_path, created_at)
-      select r.name, r.kind, r.licence_no, r.safety_name, r.safety_phone_cipher, r.safety_phone_key_id,
+        region_path, created_at, updated_at)
+      select r.id, r.name, r.kind, r.licence_no, r.safety_name, r.safety_phone_cipher, r.safety_phone_key_id,
              r.safety_phone_hash, r.safety_phone_masked, r.address_id, r.building_id,
-             ST_SetSRID(ST_MakePoint(r.lng, r.lat), 4326), r.grid_code, r.region_path, ${now}::timestamptz
+             ST_SetSRID(ST_MakePoint(r.lng, r.lat), 4326), r.grid_code, r.region_path, ${now}::timestamptz,
+             ${now}::timestamptz
       from json_to_recordset(${payload}::json)
-        as r(name text, kind text, licence_no text, safety_name text, safety_phone_cipher text,
+        as r(id bigint, name text, kind text, licence_no text, safety_name text, safety_phone_cipher text,
              safety_phone_key_id text, safety_phone_hash text, safety_phone_masked text, address_id bigint,
              building_id bigint, lng float8, lat float8, grid_code text, region_path text)`),
+  );
+  const placesStarted = Date.now();
+  await insertChunks(
+    ex,
+    registry.inspections.map((i) => ({
+      organisation_id: organisationIds[i.organisationKey],
+      client_id: i.clientId,
+      inspected_at: i.inspectedAt,
+      result: i.result,
+      findings: i.findings,
+      hazards: i.hazards,
+      rectify_by: i.rectifyBy,
+      inspector: `gw-${i.gridCode}`,
+      region_path: pathOf.get(i.gridCode),
+    })),
+    (payload) =>
+      ex.execute(sql`insert into organisation_inspection (organisation_id, client_id, inspected_at, result, findings,
+          hazards, rectify_by, inspector_id, region_path, created_at)
+        select r.organisation_id, r.client_id, r.inspected_at, r.result, r.findings, r.hazards, r.rectify_by, u.id,
+               r.region_path, r.inspected_at
+        from json_to_recordset(${payload}::json)
+          as r(organisation_id bigint, client_id uuid, inspected_at timestamptz, result text, findings text,
+               hazards jsonb, rectify_by date, inspector text, region_path text)
+        left join app_user u on u.username = r.inspector`),
+  );
+  const departmentId = (code: string | null) =>
+    code === null ? null : (options.departments?.get(code) ?? null);
+  await insertChunks(
+    ex,
+    registry.components.map((c) => ({
+      code: c.code,
+      major_class: c.minorClass.slice(0, 2),
+      minor_class: c.minorClass,
+      name: c.name,
+      owner: departmentId(c.ownerDepartment),
+      maintainer: departmentId(c.maintainerDepartment),
+      state: c.state,
+      lng: c.location[0],
+      lat: c.location[1],
+      grid_code: c.gridCode,
+      region_path: pathOf.get(c.gridCode),
+    })),
+    (payload) =>
+      ex.execute(sql`insert into public_component (code, major_class, minor_class, name, owner_department_id,
+          maintainer_department_id, state, location, grid_code, region_path, created_at, updated_at)
+        select r.code, r.major_class, r.minor_class, r.name, r.owner, r.maintainer, r.state,
+               ST_SetSRID(ST_MakePoint(r.lng, r.lat), 4326), r.grid_code, r.region_path, ${now}::timestamptz,
+               ${now}::timestamptz
+        from json_to_recordset(${payload}::json)
+          as r(code text, major_class text, minor_class text, name text, owner bigint, maintainer bigint, state text,
+               lng float8, lat float8, grid_code text, region_path text)`),
   );
   return {
     buildings: registry.buildings.length,
@@ -916,6 +1137,9 @@ export async function seedDemoRegistry(
     persons: registry.persons.length,
     personTags: tagRows.length,
     organisations: registry.organisations.length,
+    inspections: registry.inspections.length,
+    components: registry.components.length,
     sealMs,
+    placesMs: Date.now() - placesStarted,
   };
 }

@@ -342,6 +342,21 @@ describe('reveal and the read log', () => {
       ['person.read', String(aliceId)],
       ['person.read', String(bobId)],
     ]);
+    // the operator's reveals, with their reasons (never the values)
+    const reveals = await get(
+      auditor,
+      `/api/audit/reads?actor=${operator.id}&from=2026-11-20T01:00:00Z&to=2026-11-20T03:00:00Z`,
+    );
+    expect(
+      reveals
+        .json<AuditReads>()
+        .items.filter((r) => r.action === 'person.revealed')
+        .map((r) => [r.objectId, r.reason]),
+    ).toEqual([
+      [String(aliceId), '核实身份信息'],
+      [String(bobId), '联系家属走访'],
+    ]);
+    expect(reveals.body).not.toContain(alice.id);
     const later = await get(auditor, url('2026-11-20T03:00:00Z', '2026-11-21T00:00:00Z'));
     expect(later.json<AuditReads>().items).toEqual([]);
     expect((await get(reader, url('2026-11-20T01:00:00Z', '2026-11-20T03:00:00Z'))).statusCode).toBe(403);

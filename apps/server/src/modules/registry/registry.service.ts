@@ -953,6 +953,7 @@ export async function listReads(options: {
     objectType: string | null;
     objectId: string | null;
     requestId: string | null;
+    reason: string | null;
   }[]
 > {
   requireAccess(options.actor, 'audit.read');
@@ -965,11 +966,13 @@ export async function listReads(options: {
     object_type: string | null;
     object_id: string | null;
     request_id: string | null;
+    reason: string | null;
   }>(
     options.db.orm,
-    sql`select at, action, object_type, object_id, request_id from audit_log
+    sql`select at, action, object_type, object_id, request_id, detail ->> 'reason' as reason from audit_log
         where actor_id = ${options.accountId} and at >= ${from.toISOString()} and at < ${to.toISOString()}
-          and (action like '%.read' or action in ('person.revealed', 'person.searched'))
+          and (action like '%.read' or action like '%.revealed'
+            or action in ('person.searched', 'registry.exported'))
         order by at, id limit ${options.limit}`,
   );
   return list.map((row) => ({
@@ -978,5 +981,6 @@ export async function listReads(options: {
     objectType: row.object_type,
     objectId: row.object_id,
     requestId: row.request_id,
+    reason: row.reason,
   }));
 }
