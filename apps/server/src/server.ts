@@ -14,7 +14,7 @@ import { registerCalendarRoutes } from './modules/calendar/index.ts';
 import { registerTaxonomyRoutes } from './modules/taxonomy/index.ts';
 import { registerCaseModule } from './modules/case/index.ts';
 import { registerAssessmentRoutes } from './modules/assessment/index.ts';
-import { registerWebhookRoutes } from './modules/interop/index.ts';
+import { registerOpen311Routes, registerWebhookRoutes } from './modules/interop/index.ts';
 import { registerDispatchModule } from './modules/dispatch/index.ts';
 import { registerRegistryModule } from './modules/registry/index.ts';
 
@@ -83,6 +83,7 @@ export async function createWangge(options: {
   registerRegistryModule(app, ctx);
   registerAssessmentRoutes(app, ctx);
   registerWebhookRoutes(app, ctx);
+  registerOpen311Routes(app, ctx, { router });
   if (config.webDir) await registerWebApp(app, config.webDir);
   await app.ready();
   return { app, routes, ctx };

@@ -96,10 +96,18 @@ beforeAll(async () => {
     .execute(sql`insert into webhook_endpoint (url, secret, event_types, allow_private, created_by, created_at)
     values ('https://hooks.example.cn/in', ${old.encrypt('whsec_test')}, '{case.created}', false, ${operator.id},
       now())`);
+  await db.orm.execute(sql`with c as (insert into open311_client (name, api_key_hash, user_id, created_at)
+      values ('随手拍 App', 'hash', ${operator.id}, now()) returning id)
+    insert into open311_request (case_id, client_id, token, reporter_cipher, created_at)
+    select ${caseId}, c.id, ${crypto.randomUUID()}, ${old.encrypt('{"email":"a@b.cn"}')}, now() from c`);
+  await db.orm.execute(sql`insert into registry_import (kind, mode, client_id, created_by, status, total_rows,
+      imported_rows, rejected_rows, file, file_key_id)
+    values ('persons', 'all_or_nothing', ${crypto.randomUUID()}, ${operator.id}, 'rejected', 1, 0, 1,
+      convert_to(${old.encrypt(Buffer.from('PK-workbook').toString('base64'))}, 'UTF8'), ${old.keyId})`);
   await server.app.close();
 });
 
-afterAll(async () => {
+afterAll(() => {
   process.env = saved;
   if (dataDir) fs.rmSync(dataDir, { recursive: true, force: true });
 });
@@ -115,6 +123,14 @@ describe('wangge rekey (re-sealing after a key rotation)', () => {
     );
     const covered = new Set(sealedColumns.map((c) => c.covers));
     expect(stored.map((s) => s.name).filter((name) => !covered.has(name))).toEqual([]);
+    // a key id column means a sealed value beside it, whatever its name
+    const keyed = await rows<{ name: string }>(
+      db.orm,
+      sql`select distinct table_name as name from information_schema.columns
+          where table_schema = current_schema() and column_name like '%key\_id' order by 1`,
+    );
+    const tables = new Set(sealedColumns.map((c) => c.table));
+    expect(keyed.map((k) => k.name).filter((table) => !tables.has(table))).toEqual([]);
   });
 
   it('re-seals every value with the new key; a server with only the new key reveals them', async () => {
@@ -132,6 +148,8 @@ describe('wangge rekey (re-sealing after a key rotation)', () => {
       'case.reporter_contact': 1,
       'case.hotline_caller_phone': 1,
       'webhook_endpoint.secret': 1,
+      'registry_import.file': 1,
+      'open311_request.reporter': 1,
     });
     expect(Object.values(report.unreadable).reduce((a, b) => a + b, 0)).toBe(0);
     // nothing left under another key, key id columns follow
@@ -158,6 +176,18 @@ describe('wangge rekey (re-sealing after a key rotation)', () => {
     expect(onlyNew.decrypt(o!.cipher)).toBe('13600002222');
     const w = await one<{ secret: string }>(db.orm, sql`select secret from webhook_endpoint`);
     expect(onlyNew.decrypt(w!.secret)).toBe('whsec_test');
+
+    const f = await one<{ file: string; key: string }>(
+      db.orm,
+      sql`select convert_from(file, 'UTF8') as file, file_key_id as key from registry_import`,
+    );
+    expect(f!.key).toBe(newId);
+    const r = await one<{ cipher: string }>(
+      db.orm,
+      sql`select reporter_cipher as cipher from open311_request`,
+    );
+    expect(onlyNew.decrypt(r!.cipher)).toBe('{"email":"a@b.cn"}');
+    expect(Buffer.from(onlyNew.decrypt(f!.file), 'base64').toString()).toBe('PK-workbook');
 
     // Again: nothing to do.
     const again = await resealAll(db, rotated);

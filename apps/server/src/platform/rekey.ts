@@ -14,6 +14,8 @@ interface SealedColumn {
   /** label in the report */
   name: string;
   table: string;
+  /** the table's integer key (default `id`) */
+  key?: string;
   /** the stored column, `table.column` (rekey.test.ts checks every `*_cipher` column is covered) */
   covers: string;
   /** expression for the sealed text of row `t` (a column, or a jsonb field) */
@@ -47,6 +49,15 @@ export const sealedColumns: readonly SealedColumn[] = [
     write: (value) => sql`hotline = jsonb_set(hotline, '{callerPhoneCipher}', to_jsonb(${value}::text))`,
   },
   column('webhook_endpoint.secret', 'webhook_endpoint', 'secret'),
+  { ...column('open311_request.reporter', 'open311_request', 'reporter_cipher'), key: 'case_id' },
+  {
+    // an uploaded import workbook kept for its error report: the UTF-8 bytes of a sealed value
+    name: 'registry_import.file',
+    table: 'registry_import',
+    covers: 'registry_import.file',
+    read: sql`convert_from(t.file, 'UTF8')`,
+    write: (value, keyId) => sql`file = convert_to(${value}, 'UTF8'), file_key_id = ${keyId}`,
+  },
 ];
 
 export interface RekeyReport {
@@ -73,12 +84,13 @@ export async function resealAll(
     let resealed = 0;
     const unreadable = new Set<number>();
     let after = 0;
+    const key = sql.identifier(spec.key ?? 'id');
     for (;;) {
       const batch = await rows<{ id: number; sealed: string }>(
         db.orm,
-        sql`select t.id::int as id, ${spec.read} as sealed from ${sql.identifier(spec.table)} t
-            where ${spec.read} <> '' and ${spec.read} not like ${current} and t.id > ${after}
-            order by t.id limit ${batchSize}`,
+        sql`select t.${key}::int as id, ${spec.read} as sealed from ${sql.identifier(spec.table)} t
+            where ${spec.read} <> '' and ${spec.read} not like ${current} and t.${key} > ${after}
+            order by t.${key} limit ${batchSize}`,
       );
       if (batch.length === 0) break;
       after = batch[batch.length - 1]!.id;
@@ -95,7 +107,7 @@ export async function resealAll(
           const done = await rows<{ id: number }>(
             tx,
             sql`update ${sql.identifier(spec.table)} t set ${spec.write(u.to, secrets.keyId)}
-                where t.id = ${u.id} and ${spec.read} = ${u.from} returning t.id::int as id`,
+                where t.${key} = ${u.id} and ${spec.read} = ${u.from} returning t.${key}::int as id`,
           );
           resealed += done.length;
         }

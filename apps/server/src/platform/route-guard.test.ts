@@ -6,12 +6,14 @@ import { resetDatabase, testDatabase, testServer } from '../test/harness.ts';
 import { isInside, roles, rolePermissions, type Role } from './access.ts';
 import { findRegion } from '../modules/region/index.ts';
 import type { Wangge } from '../server.ts';
+import { open311PublicRoutes } from '../modules/interop/index.ts';
 
 /**
  * The only routes that may be reached without signing in. Adding one here is a reviewed decision.
  * (Besides these, the API description and its viewer under /docs are public: they hold no data.)
  */
 const publicRoutes = new Set([
+  ...open311PublicRoutes,
   'GET /api/health',
   'POST /api/auth/login',
   'GET /api/grids/locate',

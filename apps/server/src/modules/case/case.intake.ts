@@ -140,6 +140,11 @@ export async function createCase(options: {
   secrets: SecretBox;
   input: CreateCaseRequest;
   requestId?: string;
+  /**
+   * More writes that belong to the new case (an interface's own record of it), in the same transaction: they
+   * commit with the case or not at all. Not called on a replay of the clientId.
+   */
+  alsoWrite?: (tx: Executor, created: { id: number; serial: string }) => Promise<void>;
 }): Promise<CaseCreated> {
   const { db, clock, actor, router, secrets, input } = options;
 
@@ -270,6 +275,7 @@ export async function createCase(options: {
         },
         now,
       );
+      if (options.alsoWrite) await options.alsoWrite(tx, { id: created.id, serial: created.serial });
       return created;
     });
     // Committed: realtime streams in this process look now rather than at their next poll.

@@ -8,3 +8,4 @@ export {
   signatureToleranceSeconds,
 } from './webhook.deliver.ts';
 export { isBlockedAddress, urlProblem } from './webhook.guard.ts';
+export { registerOpen311Routes, open311PublicRoutes } from './open311.routes.ts';
