@@ -49,6 +49,21 @@ import {
 } from './identity.ts';
 import { KpiQuerySchema, KpiReportSchema } from './kpi.ts';
 import { ImportRegionsResponseSchema } from './region.ts';
+import { ImportListQuerySchema, ImportListSchema, ImportResultSchema } from './registry-excel.ts';
+import {
+  BuildingListSchema,
+  GridSizingSchema,
+  HouseholdListSchema,
+  PersonHouseholdSchema,
+  PersonListQuerySchema,
+  PersonListSchema,
+  PersonSchema,
+  RegistryStatsQuerySchema,
+  RegistryStatsSchema,
+  RevealRequestSchema,
+  RevealResponseSchema,
+  UpdatePersonRequestSchema,
+} from './registry.ts';
 import {
   CreateTaxonomyItemRequestSchema,
   TaxonomyItemSchema,
@@ -302,6 +317,72 @@ export const endpoints = {
     path: '/api/kpis/grid-heat',
     query: KpiQuerySchema,
     response: GridHeatSchema,
+  }),
+
+  gridBuildings: endpoint({
+    method: 'GET',
+    path: '/api/grids/{code}/buildings',
+    params: Code,
+    response: BuildingListSchema,
+  }),
+  buildingHouseholds: endpoint({
+    method: 'GET',
+    path: '/api/buildings/{id}/households',
+    params: Id,
+    response: HouseholdListSchema,
+  }),
+  persons: endpoint({
+    method: 'GET',
+    path: '/api/persons',
+    query: PersonListQuerySchema,
+    response: PersonListSchema,
+  }),
+  person: endpoint({ method: 'GET', path: '/api/persons/{id}', params: Id, response: PersonSchema }),
+  personHousehold: endpoint({
+    method: 'GET',
+    path: '/api/persons/{id}/household',
+    params: Id,
+    response: PersonHouseholdSchema,
+  }),
+  revealPerson: endpoint({
+    method: 'POST',
+    path: '/api/persons/{id}/reveal',
+    params: Id,
+    body: RevealRequestSchema,
+    response: RevealResponseSchema,
+  }),
+  updatePerson: endpoint({
+    method: 'PATCH',
+    path: '/api/persons/{id}',
+    params: Id,
+    body: UpdatePersonRequestSchema,
+    response: PersonSchema,
+  }),
+  registryStats: endpoint({
+    method: 'GET',
+    path: '/api/regions/{code}/registry-stats',
+    params: Code,
+    query: RegistryStatsQuerySchema,
+    response: RegistryStatsSchema,
+  }),
+  gridSizing: endpoint({
+    method: 'GET',
+    path: '/api/regions/{code}/grid-sizing',
+    params: Code,
+    response: GridSizingSchema,
+  }),
+  /** The xlsx endpoints (templates, upload, error workbook, export) carry raw bytes and are not here. */
+  registryImports: endpoint({
+    method: 'GET',
+    path: '/api/registry/imports',
+    query: ImportListQuerySchema,
+    response: ImportListSchema,
+  }),
+  registryImport: endpoint({
+    method: 'GET',
+    path: '/api/registry/imports/{id}',
+    params: Id,
+    response: ImportResultSchema,
   }),
 } as const;
 

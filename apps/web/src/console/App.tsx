@@ -17,6 +17,10 @@ const UsersAdmin = lazy(() => import('./pages/admin/UsersAdmin.tsx'));
 const DepartmentsAdmin = lazy(() => import('./pages/admin/DepartmentsAdmin.tsx'));
 const CategoriesAdmin = lazy(() => import('./pages/admin/CategoriesAdmin.tsx'));
 const CalendarAdmin = lazy(() => import('./pages/admin/CalendarAdmin.tsx'));
+const RegistryPage = lazy(() => import('./pages/registry/RegistryPage.tsx'));
+const PersonPage = lazy(() => import('./pages/registry/PersonPage.tsx'));
+const ImportPage = lazy(() => import('./pages/registry/ImportPage.tsx'));
+const SizingPage = lazy(() => import('./pages/registry/SizingPage.tsx'));
 
 function RequireSession({ children }: { children: ReactNode }) {
   const { me, loading } = useAuth();
@@ -52,6 +56,10 @@ export default function App() {
         <Route path="cases/new" element={<NewCasePage />} />
         <Route path="cases/:id" element={<CasePage />} />
         <Route path="cockpit" element={<CockpitPage />} />
+        <Route path="registry" element={<RegistryPage />} />
+        <Route path="registry/persons/:id" element={<PersonPage />} />
+        <Route path="registry/import" element={<ImportPage />} />
+        <Route path="registry/sizing" element={<SizingPage />} />
         <Route path="admin/regions" element={<RegionsAdmin />} />
         <Route path="admin/users" element={<UsersAdmin />} />
         <Route path="admin/departments" element={<DepartmentsAdmin />} />

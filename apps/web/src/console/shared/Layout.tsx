@@ -5,11 +5,14 @@ import {
   CalendarOutlined,
   DashboardOutlined,
   EnvironmentOutlined,
+  FundOutlined,
+  HomeOutlined,
   LogoutOutlined,
   PlusCircleOutlined,
   SettingOutlined,
   TeamOutlined,
   UnorderedListOutlined,
+  UploadOutlined,
 } from '@ant-design/icons';
 import { Badge, Button, Layout as AntLayout, Menu, Space, Tag, Tooltip, Typography } from 'antd';
 import type { MenuProps } from 'antd';
@@ -42,6 +45,21 @@ export default function Layout() {
     items.push({ key: '/cases/new', icon: <PlusCircleOutlined />, label: t('nav.newCase') });
   if (can(me, 'kpi.read'))
     items.push({ key: '/cockpit', icon: <DashboardOutlined />, label: t('nav.cockpit') });
+  // 一标三实: the registry pages, each behind the permission its API needs.
+  const registry: Item[] = [];
+  if (can(me, 'person.read')) {
+    registry.push({ key: '/registry', icon: <HomeOutlined />, label: t('registry:nav.tree') });
+    if (can(me, 'person.write'))
+      registry.push({ key: '/registry/import', icon: <UploadOutlined />, label: t('registry:nav.import') });
+    if (can(me, 'region.stats'))
+      registry.push({ key: '/registry/sizing', icon: <FundOutlined />, label: t('registry:nav.sizing') });
+    items.push({
+      key: 'registry',
+      icon: <TeamOutlined />,
+      label: t('registry:nav.group'),
+      children: registry,
+    });
+  }
   const admin: Item[] = [];
   if (can(me, 'region.import') || can(me, 'region.write'))
     admin.push({ key: '/admin/regions', icon: <AimOutlined />, label: t('nav.regions') });
@@ -57,7 +75,7 @@ export default function Layout() {
     items.push({ key: 'admin', icon: <SettingOutlined />, label: t('nav.admin'), children: admin });
 
   const selected =
-    [...items, ...admin]
+    [...items, ...registry, ...admin]
       .map((i) => String(i?.key))
       .filter((k) => k.startsWith('/') && location.pathname.startsWith(k))
       .sort((a, b) => b.length - a.length)[0] ?? '';
@@ -105,7 +123,7 @@ export default function Layout() {
           <Menu
             mode="inline"
             selectedKeys={[selected]}
-            defaultOpenKeys={['admin']}
+            defaultOpenKeys={['registry', 'admin']}
             items={items}
             onClick={(e) => void navigate(e.key)}
             style={{ height: '100%', borderInlineEnd: 0 }}
