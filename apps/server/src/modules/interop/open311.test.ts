@@ -15,7 +15,10 @@ import { buildWorkflowWorld, insertCase, type WorkflowWorld } from '../case/case
 import { open311PublicRoutes } from './index.ts';
 
 // ——— the GeoReport v2 JSON Schemas, loaded with their relative $refs ———
-const schemaDir = path.resolve(import.meta.dirname, '../../../../../../shared/open311/georeport-v2');
+// The GeoReport v2 schemas, kept beside this test (georeport-v2/README.md); the project's shared copy, when this
+// checkout has one next to it, must be the same.
+const schemaDir = path.resolve(import.meta.dirname, 'georeport-v2');
+const sharedSchemaDir = path.resolve(import.meta.dirname, '../../../../../../shared/open311/georeport-v2');
 const ajv = new Ajv({ strict: false, allErrors: true });
 // CommonJS: the plugin itself at runtime (its type declarations put it under `.default`).
 const addFormats = formats as unknown as (instance: Ajv) => Ajv;
@@ -192,6 +195,17 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await server.app.close();
+});
+
+describe('the GeoReport v2 schemas', () => {
+  it.runIf(fs.existsSync(sharedSchemaDir))("are the project's shared copy, unchanged", () => {
+    const names = fs.readdirSync(sharedSchemaDir).filter((f) => f.endsWith('.json'));
+    expect(names.length).toBeGreaterThan(0);
+    for (const name of names)
+      expect(fs.readFileSync(path.join(schemaDir, name), 'utf8'), name).toBe(
+        fs.readFileSync(path.join(sharedSchemaDir, name), 'utf8'),
+      );
+  });
 });
 
 describe('Open311 admin routes', () => {

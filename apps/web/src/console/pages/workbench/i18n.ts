@@ -166,6 +166,7 @@ export const workbenchI18n = {
       overdue: '超期',
       auto_escalated: '超时自动上报',
       supervised: '自动督办',
+      open311Update: '外部系统更新',
     },
     timelineData: {
       inspectPass: '核查通过',
@@ -490,6 +491,7 @@ export const workbenchI18n = {
       overdue: 'Overdue',
       auto_escalated: 'Escalated automatically',
       supervised: 'Supervised automatically',
+      open311Update: 'Update from an external system',
     },
     timelineData: {
       inspectPass: 'Passed',
