@@ -18,6 +18,8 @@ import { capturedLogs, resetDatabase, testDatabase, testServer } from '../../tes
 import type { Wangge } from '../../server.ts';
 import { checkCharOf } from './person-id.ts';
 import { defuseCell, xlsxContentType } from './registry.excel.ts';
+import { runRetention } from './registry.retention.ts';
+import { fixedClock } from '../../platform/clock.ts';
 
 function residentId(area: string, birth: string, sequence: string): string {
   const first17 = `${area}${birth}${sequence}`;
@@ -279,6 +281,22 @@ describe('imports', () => {
     // Another user cannot read it; an admin can.
     expect((await get(workerB1, rejected.errorWorkbookUrl!)).statusCode).toBe(404);
     expect((await get(admin, rejected.errorWorkbookUrl!)).statusCode).toBe(200);
+  });
+
+  it('drops the kept upload after 30 days (the retention job); the report then says it has expired', async () => {
+    expect(
+      (await runRetention({ db, clock: fixedClock('2026-12-10T02:00:00Z'), days: 730 })).importFilesDropped,
+    ).toBe(0);
+    const result = await runRetention({ db, clock: fixedClock('2027-01-10T02:00:00Z'), days: 730 });
+    expect(result.importFilesDropped).toBeGreaterThanOrEqual(1);
+    const kept = await one<{ file: string | null }>(
+      db.orm,
+      sql`select file from registry_import where id = ${rejected.id}`,
+    );
+    expect(kept!.file).toBeNull();
+    const response = await get(workerA1, rejected.errorWorkbookUrl!);
+    expect(response.statusCode).toBe(404);
+    expect(response.json<{ message: string }>().message).toContain('超过保存期限');
   });
 
   it('stores the good rows in valid-rows mode; a replay of the same client id imports nothing more', async () => {

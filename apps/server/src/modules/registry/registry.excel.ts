@@ -165,6 +165,11 @@ interface RangeValidations {
   dataValidations: { add(range: string, validation: ExcelJS.DataValidation): void };
 }
 
+/** Row errors as stored (jsonb comes back parsed from PostgreSQL, as text from some drivers). */
+function errorsOf(stored: StoredRowError[] | string): StoredRowError[] {
+  return (typeof stored === 'string' ? JSON.parse(stored) : stored) as StoredRowError[];
+}
+
 /** The import template of a kind: data sheet (headers only) and the instructions sheet with two examples. */
 export async function registryTemplate(kind: RegistryExcelKind): Promise<Buffer> {
   const columns = registryExcelColumns[kind];
@@ -1122,8 +1127,14 @@ export async function importErrorWorkbook(options: {
   );
   if (!row || (row.created_by !== actor.userId && !isAdmin(actor)))
     throw new DomainError('NOT_FOUND', '未找到 (not found)');
-  if (!row.file) throw new DomainError('NOT_FOUND', '该导入没有错误 (this import had no errors)');
-  const errors = (typeof row.errors === 'string' ? JSON.parse(row.errors) : row.errors) as StoredRowError[];
+  if (!row.file)
+    throw new DomainError(
+      'NOT_FOUND',
+      errorsOf(row.errors).length > 0
+        ? '错误报告已超过保存期限,请重新导入以获取 (the error report has expired: import again to get one)'
+        : '该导入没有错误 (this import had no errors)',
+    );
+  const errors = errorsOf(row.errors);
   const workbook = new ExcelJS.Workbook();
   await workbook.xlsx.load(openFile(options.secrets, row.file) as unknown as ArrayBuffer);
   const sheet =

@@ -37,13 +37,23 @@ export function birthYearOnly(birthDate: string | null): string | null {
   return birthDate === null ? null : `${birthDate.slice(0, 4)}-01-01`;
 }
 
+/** Uploaded import workbooks (kept sealed for their error report) are dropped after this many days. */
+export const importFileDays = 30;
+
 export async function runRetention(options: {
   db: Database;
   clock: Clock;
   days: number;
-}): Promise<{ anonymised: number }> {
+}): Promise<{ anonymised: number; importFilesDropped: number }> {
   const { db, days } = options;
   const now = options.clock.now();
+  // The uploads behind error reports hold ID numbers and phones (sealed): kept only as long as a report is useful.
+  const fileCutoff = new Date(now.getTime() - importFileDays * 86_400_000).toISOString();
+  const dropped = await rows<{ id: number }>(
+    db.orm,
+    sql`update registry_import set file = null, file_key_id = null
+        where file is not null and created_at < ${fileCutoff} returning id::int as id`,
+  );
   const cutoff = retentionCutoff(now, days).toISOString();
   let total = 0;
   for (;;) {
@@ -86,5 +96,5 @@ export async function runRetention(options: {
     total += done;
     if (done < batchSize) break;
   }
-  return { anonymised: total };
+  return { anonymised: total, importFilesDropped: dropped.length };
 }
