@@ -12,6 +12,7 @@ import { runRetention } from './modules/registry/index.ts';
 import { loadSecretBox } from './platform/crypto.ts';
 import { ensureDefaultCalendar } from './modules/calendar/index.ts';
 import { ensureDefaultTaxonomy } from './modules/taxonomy/index.ts';
+import { ensureDefaultHotlineClassifications } from './modules/interop/index.ts';
 import { demoAccounts, demoPassword } from './seed/demo-accounts.ts';
 import { isTerritoryEmpty, seedDemoCity } from './seed/demo-city.ts';
 
@@ -31,6 +32,7 @@ logger.info({ database: db.kind, applied: applied.length, migration: current }, 
 // Reference data every installation needs: the holiday calendar and the default case taxonomy (only where absent).
 await ensureDefaultCalendar(db.orm);
 await ensureDefaultTaxonomy(db.orm);
+await ensureDefaultHotlineClassifications(db.orm);
 
 const state: ServerState = { seeding: false };
 // Demo users are never put into a real PostgreSQL database unless asked for with --demo.

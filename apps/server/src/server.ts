@@ -14,7 +14,11 @@ import { registerCalendarRoutes } from './modules/calendar/index.ts';
 import { registerTaxonomyRoutes } from './modules/taxonomy/index.ts';
 import { registerCaseModule } from './modules/case/index.ts';
 import { registerAssessmentRoutes } from './modules/assessment/index.ts';
-import { registerOpen311Routes, registerWebhookRoutes } from './modules/interop/index.ts';
+import {
+  registerHotlineRoutes,
+  registerOpen311Routes,
+  registerWebhookRoutes,
+} from './modules/interop/index.ts';
 import { registerDispatchModule } from './modules/dispatch/index.ts';
 import { registerRegistryModule } from './modules/registry/index.ts';
 
@@ -84,6 +88,7 @@ export async function createWangge(options: {
   registerAssessmentRoutes(app, ctx);
   registerWebhookRoutes(app, ctx);
   registerOpen311Routes(app, ctx, { router });
+  registerHotlineRoutes(app, ctx, { router });
   if (config.webDir) await registerWebApp(app, config.webDir);
   await app.ready();
   return { app, routes, ctx };

@@ -9,7 +9,7 @@ import {
   type ZodTypeProvider,
 } from 'fastify-type-provider-zod';
 import type { Logger } from 'pino';
-import type { Actor, Permission } from './access.ts';
+import { can, type Actor, type Permission } from './access.ts';
 import type { Clock } from './clock.ts';
 import type { Config } from './config.ts';
 import { isDatabaseUnavailable, type Database } from './db.ts';
@@ -18,7 +18,8 @@ import { DomainError, httpStatusOf, type FieldError } from './errors.ts';
 /**
  * Every route declares its access in `config.access`:
  * - `{ public: true }` for the few public paths (health, login, public tiles);
- * - `{ permission }` when a signed-in actor needs a permission (scope is then checked by the use-case);
+ * - `{ permission }` when a signed-in actor needs a permission: held in some grant (checked for every request
+ *   here), and in the target's scope (checked by the use-case);
  * - `{ authenticated: true }` for routes about the caller themselves (me, logout).
  * A route without one makes the app refuse to start.
  */
@@ -113,6 +114,10 @@ export function createHttpApp(ctx: AppContext): { app: App; routes: RegisteredRo
     if (token) request.actor = await ctx.authenticate(token, request);
     if (access && !('public' in access) && !request.actor)
       throw new DomainError('UNAUTHENTICATED', '请先登录 (sign in first)');
+    // The declared permission, held somewhere: checked here for every route, so a use-case that forgets its own
+    // check cannot open a route to everyone signed in. Where (scope) is still the use-case's to check.
+    if (access && 'permission' in access && request.actor && !can(request.actor, access.permission))
+      throw new DomainError('FORBIDDEN', '没有权限 (permission denied)');
   });
 
   app.setNotFoundHandler((_request, reply) => {

@@ -62,6 +62,30 @@ describe('every route is guarded', () => {
   });
 });
 
+describe('every route with a permission answers 403 to a signed-in account that holds it nowhere', () => {
+  it.each(roles.filter((r) => r !== 'admin'))('as %s', async (role) => {
+    const user = await makeUser(db, [{ role, regionCode: role === 'auditor' ? null : territory.gridA1 }]);
+    let checked = 0;
+    for (const route of server.routes) {
+      if (!route.access || !('permission' in route.access)) continue;
+      if (rolePermissions[role].includes(route.access.permission)) continue;
+      const url = route.url
+        .replace(/:code/g, territory.gridA1)
+        .replace(/:id/g, '1')
+        .replace(/:[a-z]+/gi, '1');
+      const response = await server.app.inject({
+        method: route.method as 'GET',
+        url,
+        headers: auth(user),
+        payload: route.method === 'GET' ? undefined : {},
+      });
+      expect(response.statusCode, `${role}: ${route.method} ${route.url}`).toBe(403);
+      checked += 1;
+    }
+    expect(checked).toBeGreaterThan(0);
+  });
+});
+
 describe('scope over HTTP, for random actors and regions', () => {
   const codes = Object.values(territory);
   const paths = new Map<string, string>();
@@ -82,7 +106,7 @@ describe('scope over HTTP, for random actors and regions', () => {
     return user;
   }
 
-  it('region detail and stats answer 200 exactly when the plain definition allows, else 404', async () => {
+  it('region detail and stats answer 200 exactly when the plain definition allows, else 404 (403 without the permission)', async () => {
     await fc.assert(
       fc.asyncProperty(
         fc.constantFrom(...scopedRoles),
@@ -102,8 +126,10 @@ describe('scope over HTTP, for random actors and regions', () => {
             url: `/api/regions/${target}/stats`,
             headers: auth(user),
           });
-          const statsAllowed = inside && rolePermissions[role].includes('region.stats');
-          expect(stats.statusCode).toBe(statsAllowed ? 200 : inside ? 403 : 404);
+          // A role without region.stats anywhere: 403 for any region (it learns nothing of the target); with it,
+          // a region outside the grant: 404.
+          const mayStats = rolePermissions[role].includes('region.stats');
+          expect(stats.statusCode).toBe(!mayStats ? 403 : inside ? 200 : 404);
         },
       ),
       { numRuns: 120 },

@@ -1,5 +1,6 @@
 import { rows, sql, type Database, type Executor } from '../platform/db.ts';
 import { ensureDefaultTaxonomy } from '../modules/taxonomy/index.ts';
+import { ensureDefaultHotlineClassifications } from '../modules/interop/index.ts';
 import { ensureDefaultCalendar, getWorkCalendar, type WorkCalendar } from '../modules/calendar/index.ts';
 import { createRandom, roundCoordinate, signedArea, type Point } from './geometry.ts';
 import type { TerritoryRegion } from './territory.ts';
@@ -960,6 +961,7 @@ export async function seedDemoCases(
   const started = Date.now();
   const count = await db.orm.transaction(async (tx) => {
     await ensureDefaultTaxonomy(tx);
+    await ensureDefaultHotlineClassifications(tx);
     await ensureDefaultCalendar(tx);
     const calendar = await getWorkCalendar(tx);
     const items = await categoryItems(tx);

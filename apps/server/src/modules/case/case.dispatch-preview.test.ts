@@ -169,12 +169,12 @@ describe('GET /api/cases/{id}/dispatch-preview', () => {
     }
   });
 
-  it('answers as the dispatch would: 404 out of sight, 409 in the wrong state, 403 not the owner, 401', async () => {
+  it('answers as the dispatch would: 404 out of sight, 409 in the wrong state, 403 not the owner or no right to dispatch, 401', async () => {
     clock.set('2026-11-20T02:00:00Z');
     const filed = await insertCase(db, world, { status: 'filed' });
     expect((await preview(filed, 'operatorB')).statusCode).toBe(404);
-    // a handler whose department is not on the case does not see it
-    expect((await preview(filed, 'handlerUrban')).statusCode).toBe(404);
+    // a department handler may never dispatch: 403 whatever the case (it learns nothing of it)
+    expect((await preview(filed, 'handlerUrban')).statusCode).toBe(403);
     expect((await preview(999_999, 'operatorA')).statusCode).toBe(404);
     // the street centre sees the case but the community owns it
     const notOwner = await preview(filed, 'operatorStreet');
@@ -186,8 +186,7 @@ describe('GET /api/cases/{id}/dispatch-preview', () => {
     expect(wrongState.json<{ code: string }>().code).toBe('CASE_INVALID_TRANSITION');
     const dispatched = await insertCase(db, world, { status: 'dispatched' });
     expect((await preview(dispatched, 'operatorA')).statusCode).toBe(409);
-    // the department on a dispatched case sees it, but may not dispatch it
-    expect((await preview(dispatched, 'handlerUrban')).statusCode).toBe(409);
+    expect((await preview(dispatched, 'handlerUrban')).statusCode).toBe(403);
     expect((await preview(filed, 'operatorA', '?departmentId=0')).statusCode).toBe(400);
     expect(
       (await server.app.inject({ method: 'GET', url: `/api/cases/${filed}/dispatch-preview` })).statusCode,

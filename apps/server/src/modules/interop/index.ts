@@ -9,3 +9,5 @@ export {
 } from './webhook.deliver.ts';
 export { isBlockedAddress, urlProblem } from './webhook.guard.ts';
 export { registerOpen311Routes, open311PublicRoutes } from './open311.routes.ts';
+export { registerHotlineRoutes } from './hotline.routes.ts';
+export { ensureDefaultHotlineClassifications } from './hotline.service.ts';

@@ -99,12 +99,12 @@ describe('signed out and scoped out', () => {
     }
   });
 
-  it('a grid worker gets 403 inside their grid and 404 outside it', async () => {
+  it('a grid worker (no region.write or region.export anywhere) gets 403 inside and outside their grid', async () => {
     const before = await snapshot();
     expect((await importFile(worker, collection(newTree()))).statusCode).toBe(403);
     expect((await exportFile(worker, territory.gridA1)).statusCode).toBe(403);
-    expect((await exportFile(worker, territory.gridB1)).statusCode).toBe(404);
-    expect((await exportFile(worker, territory.city)).statusCode).toBe(404);
+    expect((await exportFile(worker, territory.gridB1)).statusCode).toBe(403);
+    expect((await exportFile(worker, territory.city)).statusCode).toBe(403);
     const micro = {
       code: `${territory.gridA1}001`,
       level: 'microgrid',
@@ -123,7 +123,7 @@ describe('signed out and scoped out', () => {
           parent: territory.gridB1,
         })
       ).statusCode,
-    ).toBe(404);
+    ).toBe(403);
     expect(
       (await write('PUT', `/api/regions/${territory.gridA1}/boundary`, { boundary: micro.boundary }))
         .statusCode,
@@ -131,8 +131,8 @@ describe('signed out and scoped out', () => {
     const outside = await write('PUT', `/api/regions/${territory.gridB1}/boundary`, {
       boundary: micro.boundary,
     });
-    expect(outside.statusCode).toBe(404);
-    expect(outside.json()).toEqual({ code: 'NOT_FOUND', message: '未找到 (not found)' });
+    expect(outside.statusCode).toBe(403);
+    expect(outside.json()).toEqual({ code: 'FORBIDDEN', message: '没有权限 (permission denied)' });
     expect(await snapshot()).toEqual(before);
   });
 });
