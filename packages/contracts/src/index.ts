@@ -14,3 +14,4 @@ export * from './client.ts';
 export * from './registry.ts';
 export * from './registry-excel.ts';
 export * from './places.ts';
+export * from './hotline.ts';
