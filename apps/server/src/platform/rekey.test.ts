@@ -100,6 +100,10 @@ beforeAll(async () => {
       values ('随手拍 App', 'hash', ${operator.id}, now()) returning id)
     insert into open311_request (case_id, client_id, token, reporter_cipher, created_at)
     select ${caseId}, c.id, ${crypto.randomUUID()}, ${old.encrypt('{"email":"a@b.cn"}')}, now() from c`);
+  await db.orm
+    .execute(sql`insert into hotline_triage (dedupe_key, source, "order", reason, message, created_at)
+    values ('12345:W-1', '12345', ${JSON.stringify({ callerName: '王先生', callerPhoneCipher: old.encrypt(callerPhone) })}::jsonb,
+      'unmapped_classification', '未映射', now())`);
   await db.orm.execute(sql`insert into registry_import (kind, mode, client_id, created_by, status, total_rows,
       imported_rows, rejected_rows, file, file_key_id)
     values ('persons', 'all_or_nothing', ${crypto.randomUUID()}, ${operator.id}, 'rejected', 1, 0, 1,
@@ -150,6 +154,7 @@ describe('wangge rekey (re-sealing after a key rotation)', () => {
       'webhook_endpoint.secret': 1,
       'registry_import.file': 1,
       'open311_request.reporter': 1,
+      'hotline_triage.caller_phone': 1,
     });
     expect(Object.values(report.unreadable).reduce((a, b) => a + b, 0)).toBe(0);
     // nothing left under another key, key id columns follow
@@ -188,6 +193,12 @@ describe('wangge rekey (re-sealing after a key rotation)', () => {
     );
     expect(onlyNew.decrypt(r!.cipher)).toBe('{"email":"a@b.cn"}');
     expect(Buffer.from(onlyNew.decrypt(f!.file), 'base64').toString()).toBe('PK-workbook');
+
+    const h = await one<{ cipher: string }>(
+      db.orm,
+      sql`select "order" ->> 'callerPhoneCipher' as cipher from hotline_triage`,
+    );
+    expect(onlyNew.decrypt(h!.cipher)).toBe(callerPhone);
 
     // Again: nothing to do.
     const again = await resealAll(db, rotated);

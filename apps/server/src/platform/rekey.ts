@@ -48,6 +48,14 @@ export const sealedColumns: readonly SealedColumn[] = [
     read: sql`t.hotline ->> 'callerPhoneCipher'`,
     write: (value) => sql`hotline = jsonb_set(hotline, '{callerPhoneCipher}', to_jsonb(${value}::text))`,
   },
+  {
+    // a hotline work order waiting in triage keeps its caller's phone sealed inside the order
+    name: 'hotline_triage.caller_phone',
+    table: 'hotline_triage',
+    covers: 'hotline_triage.order',
+    read: sql`t."order" ->> 'callerPhoneCipher'`,
+    write: (value) => sql`"order" = jsonb_set("order", '{callerPhoneCipher}', to_jsonb(${value}::text))`,
+  },
   column('webhook_endpoint.secret', 'webhook_endpoint', 'secret'),
   { ...column('open311_request.reporter', 'open311_request', 'reporter_cipher'), key: 'case_id' },
   {
