@@ -32,6 +32,14 @@ export interface Database {
    * (checked under a lock, so two processes starting at once apply it once). Returns true when applied.
    */
   applyMigration(version: string, name: string, checksum: string, text: string): Promise<boolean>;
+  /**
+   * LISTENs on `channel` and calls `onNotify` with each notification's payload; resolves with the unlisten.
+   * PostgreSQL: one dedicated connection per Database (not from the pool) carries every channel; when it drops it
+   * is opened again with backoff, and then every listener gets `onNotify('')`, since notifications sent during
+   * the gap are lost (listeners should look at the source at once). A failed first connection is retried the
+   * same way rather than thrown. PGlite: its own single-session listen.
+   */
+  listen(channel: string, onNotify: (payload: string) => void): Promise<() => Promise<void>>;
   close(): Promise<void>;
 }
 
@@ -43,6 +51,8 @@ export interface OpenOptions {
   poolSize?: number;
   /** PostgreSQL only: runs on every new connection (session settings, notice listeners). */
   onConnect?: (client: pg.PoolClient) => Promise<void>;
+  /** PostgreSQL only: first and longest wait before opening a dropped LISTEN connection again (ms). */
+  listenRetryMs?: { min: number; max: number };
 }
 
 export async function openDatabase(options: OpenOptions): Promise<Database> {
@@ -74,6 +84,12 @@ async function openPglite(dataDir: string, options: OpenOptions): Promise<Databa
         return true;
       });
     },
+    async listen(channel, onNotify) {
+      const unlisten = await client.listen(channel, onNotify);
+      return async () => {
+        if (!client.closed) await unlisten();
+      };
+    },
     async close() {
       await client.close();
     },
@@ -95,6 +111,7 @@ async function openPostgres(url: string, options: OpenOptions): Promise<Database
   // Fail fast at start-up if the server is not there.
   const client = await pool.connect();
   client.release();
+  const listener = createPgListener(url, options);
   return {
     kind: 'postgres',
     orm,
@@ -126,8 +143,142 @@ async function openPostgres(url: string, options: OpenOptions): Promise<Database
         session.release();
       }
     },
+    listen: listener.listen,
     async close() {
+      await listener.close();
       await pool.end();
+    },
+  };
+}
+
+type NotifyCallback = (payload: string) => void;
+
+/**
+ * The LISTEN side of a PostgreSQL Database: one `pg.Client` of its own (a pooled connection would be handed to
+ * other queries and lose its LISTENs), opened on the first listen and kept until close. When it drops (server
+ * restart, `pg_terminate_backend`, network) it is opened again after min, 2·min, … max ms and LISTENs on every
+ * channel again; then each listener is told with an empty payload.
+ */
+function createPgListener(url: string, options: OpenOptions): Pick<Database, 'listen' | 'close'> {
+  const retryMin = options.listenRetryMs?.min ?? 250;
+  const retryMax = options.listenRetryMs?.max ?? 10_000;
+  const logger = options.logger;
+  const channels = new Map<string, Set<NotifyCallback>>();
+  let client: pg.Client | null = null;
+  let connecting: Promise<pg.Client> | null = null;
+  let retry: NodeJS.Timeout | undefined;
+  let failures = 0;
+  let closed = false;
+
+  function notify(channel: string, payload: string): void {
+    for (const callback of [...(channels.get(channel) ?? [])])
+      try {
+        callback(payload);
+      } catch (error) {
+        logger?.error({ err: error, channel }, 'postgres notification listener failed');
+      }
+  }
+
+  async function listenOn(session: pg.Client, channel: string): Promise<void> {
+    await session.query(`listen ${session.escapeIdentifier(channel)}`);
+  }
+
+  /** The open connection, or a new one listening on every channel. */
+  function connection(): Promise<pg.Client> {
+    if (client) return Promise.resolve(client);
+    connecting ??= (async () => {
+      const session = new pg.Client({
+        connectionString: url,
+        connectionTimeoutMillis: 5000,
+        keepAlive: true,
+      });
+      session.on('notification', (message) => notify(message.channel, message.payload ?? ''));
+      session.on('error', (error) => lost(session, error));
+      session.on('end', () => lost(session));
+      try {
+        await session.connect();
+        for (const channel of channels.keys()) await listenOn(session, channel);
+      } catch (error) {
+        await session.end().catch(() => undefined);
+        throw error;
+      }
+      if (closed) {
+        await session.end().catch(() => undefined);
+        throw new Error('database closed');
+      }
+      client = session;
+      failures = 0;
+      return session;
+    })().finally(() => {
+      connecting = null;
+    });
+    return connecting;
+  }
+
+  function lost(session: pg.Client, error?: Error): void {
+    if (session !== client) return;
+    client = null;
+    session.end().catch(() => undefined);
+    logger?.warn({ err: error?.message }, 'postgres listen connection lost');
+    reconnectLater();
+  }
+
+  function reconnectLater(): void {
+    if (closed || retry || channels.size === 0) return;
+    const delay = Math.min(retryMax, retryMin * 2 ** Math.min(failures, 20));
+    failures += 1;
+    retry = setTimeout(() => {
+      retry = undefined;
+      if (closed || channels.size === 0) return;
+      connection().then(
+        () => {
+          logger?.info({ channels: [...channels.keys()] }, 'postgres listen connection restored');
+          for (const channel of channels.keys()) notify(channel, '');
+        },
+        (error: unknown) => {
+          logger?.warn({ err: (error as Error).message }, 'postgres listen reconnect failed');
+          reconnectLater();
+        },
+      );
+    }, delay);
+    retry.unref();
+  }
+
+  return {
+    async listen(channel, onNotify) {
+      if (closed) throw new Error('database closed');
+      let callbacks = channels.get(channel);
+      const first = !callbacks;
+      if (!callbacks) channels.set(channel, (callbacks = new Set()));
+      // A wrapper per call, so the same function listening twice is unlistened once per call.
+      const callback: NotifyCallback = (payload) => onNotify(payload);
+      callbacks.add(callback);
+      if (first || !client)
+        try {
+          const session = await connection();
+          if (first) await listenOn(session, channel);
+        } catch (error) {
+          // Not listening yet: opened again with backoff, and this listener is told when it is.
+          logger?.warn({ err: (error as Error).message, channel }, 'postgres listen failed; retrying');
+          reconnectLater();
+        }
+      return async () => {
+        const set = channels.get(channel);
+        if (!set?.delete(callback) || set.size > 0) return;
+        channels.delete(channel);
+        const session = client;
+        if (session)
+          await session.query(`unlisten ${session.escapeIdentifier(channel)}`).catch(() => undefined);
+      };
+    },
+    async close() {
+      closed = true;
+      if (retry) clearTimeout(retry);
+      retry = undefined;
+      await connecting?.catch(() => undefined);
+      const session = client;
+      client = null;
+      await session?.end().catch(() => undefined);
     },
   };
 }

@@ -10,10 +10,15 @@ import { actorOf, type App } from './http.ts';
  * see it. The hub knows nothing about cases: a module registers a topic prefix and decides, per batch of rows,
  * which event (if any) each subscriber gets.
  *
- * New rows are found by polling (every `pollMs` while someone listens) and at once when this process committed
- * one (`wakeRealtime()`). Ids come from a sequence, and on PostgreSQL a transaction that took id 10 may commit
- * after one that took id 11: an id skipped over is remembered as a hole and asked for again for `holeMs` (hub wall
- * time), so a late commit still goes out (after its successor); a rolled-back id simply expires.
+ * New rows are found at once: every statement that inserts outbox rows NOTIFYs `wangge_outbox` on commit (a
+ * trigger), and the hub LISTENs there from its first subscriber until it stops, so a row committed by any server
+ * process wakes the hubs of all of them; a row committed in this process also wakes it directly
+ * (`wakeRealtime()`). Polling (every `pollMs` while someone listens) stays as the safety net for a lost
+ * notification; after the LISTEN connection comes back the hub looks at once.
+ *
+ * Ids come from a sequence, and on PostgreSQL a transaction that took id 10 may commit after one that took id 11:
+ * an id skipped over is remembered as a hole and asked for again for `holeMs` (hub wall time), so a late commit
+ * still goes out (after its successor; its own NOTIFY wakes the hub); a rolled-back id simply expires.
  */
 
 export interface RealtimeRow {
@@ -63,7 +68,7 @@ export interface RealtimeHub {
     /** the hub is stopping: end the stream */
     end: () => void;
   }): Promise<RealtimeSubscription>;
-  /** Look for new rows now (a change was just committed in this process). */
+  /** Look for new rows now (a change was just committed, in this process or, by NOTIFY, in another). */
   wake(): void;
   /** Ends every subscriber and stops polling (idempotent). */
   stop(): Promise<void>;
@@ -73,6 +78,7 @@ export interface RealtimeHub {
 export interface RealtimeOptions {
   db: Database;
   logger: Logger;
+  /** the safety-net poll while someone listens; new rows normally come by NOTIFY at once */
   pollMs?: number;
   /** how long an id skipped over is asked for again (a transaction still committing) */
   holeMs?: number;
@@ -81,6 +87,9 @@ export interface RealtimeOptions {
 }
 
 const running = new Set<RealtimeHub>();
+
+/** The channel the outbox trigger (migration 20261126000500_outbox_notify) NOTIFYs on every insert statement. */
+export const outboxChannel = 'wangge_outbox';
 
 /** After a commit that wrote outbox rows: every hub in this process looks at once instead of at its next poll. */
 export function wakeRealtime(): void {
@@ -116,7 +125,7 @@ function toRow(record: OutboxRecord): RealtimeRow {
 
 export function createRealtimeHub(options: RealtimeOptions): RealtimeHub {
   const { db, logger } = options;
-  const pollMs = options.pollMs ?? 300;
+  const pollMs = options.pollMs ?? 2000;
   const holeMs = options.holeMs ?? 5000;
   const batchSize = options.batchSize ?? 500;
   const replayLimit = options.replayLimit ?? 1000;
@@ -133,6 +142,8 @@ export function createRealtimeHub(options: RealtimeOptions): RealtimeHub {
   let polling: Promise<void> | null = null;
   let again = false;
   let stopped = false;
+  /** the LISTEN on the outbox channel (its unlisten), from the first subscriber until stop; null when it failed */
+  let listening: Promise<(() => Promise<void>) | null> | null = null;
 
   /** The events each subscriber gets for these rows, in id order. */
   async function eventsFor(
@@ -245,11 +256,26 @@ export function createRealtimeHub(options: RealtimeOptions): RealtimeHub {
     })();
   }
 
+  /** LISTENs on the outbox channel once; a failure leaves the poll alone and is tried again by the next start. */
+  function listen(): Promise<unknown> {
+    if (stopped) return Promise.resolve();
+    listening ??= db
+      .listen(outboxChannel, () => hub.wake())
+      .catch((error: unknown) => {
+        logger.warn({ err: error }, 'realtime listen failed; polling only');
+        listening = null;
+        return null;
+      });
+    return listening;
+  }
+
   /** Starts tailing from the newest row (earlier ones come only by replay). */
   function start(): Promise<void> {
     starting ??= (async () => {
       generation += 1;
       holes.clear();
+      // Listening before reading the newest id: a row committed after that read wakes the hub.
+      await listen();
       const row = await one<{ max: number | null }>(db.orm, sql`select max(id)::int as max from outbox`);
       last = row?.max ?? 0;
     })().catch((error: unknown) => {
@@ -331,6 +357,10 @@ export function createRealtimeHub(options: RealtimeOptions): RealtimeHub {
         for (const subscriber of ending) subscriber.end();
       }
       await polling;
+      const current = listening;
+      listening = null;
+      const unlisten = await current;
+      await unlisten?.().catch((error: unknown) => logger.warn({ err: error }, 'realtime unlisten failed'));
     },
 
     get subscriberCount() {
