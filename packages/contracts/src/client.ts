@@ -47,6 +47,18 @@ import {
   UserListResponseSchema,
   UserSchema,
 } from './identity.ts';
+import {
+  HotlineClassificationListSchema,
+  HotlineClassificationParamsSchema,
+  HotlineClassificationSchema,
+  HotlineResolvedSchema,
+  HotlineTriageListSchema,
+  HotlineTriageParamsSchema,
+  HotlineTriageQuerySchema,
+  PutHotlineClassificationRequestSchema,
+  RejectHotlineTriageRequestSchema,
+  ResolveHotlineTriageRequestSchema,
+} from './hotline.ts';
 import { KpiQuerySchema, KpiReportSchema } from './kpi.ts';
 import { ImportRegionsResponseSchema } from './region.ts';
 import { ImportListQuerySchema, ImportListSchema, ImportResultSchema } from './registry-excel.ts';
@@ -383,6 +395,43 @@ export const endpoints = {
     path: '/api/registry/imports/{id}',
     params: Id,
     response: ImportResultSchema,
+  }),
+
+  /**
+   * Hotline exchange (issue 8). The template, the xlsx / CSV upload and the results files carry raw bytes and are
+   * not here; their JSON answer is `HotlineImportResult` (hotline.ts).
+   */
+  hotlineClassifications: endpoint({
+    method: 'GET',
+    path: '/api/hotline/classifications',
+    response: HotlineClassificationListSchema,
+  }),
+  putHotlineClassification: endpoint({
+    method: 'PUT',
+    path: '/api/hotline/classifications/{code}',
+    params: HotlineClassificationParamsSchema,
+    body: PutHotlineClassificationRequestSchema,
+    response: HotlineClassificationSchema,
+  }),
+  hotlineTriage: endpoint({
+    method: 'GET',
+    path: '/api/hotline/triage',
+    query: HotlineTriageQuerySchema,
+    response: HotlineTriageListSchema,
+  }),
+  resolveHotlineTriage: endpoint({
+    method: 'POST',
+    path: '/api/hotline/triage/{id}/resolve',
+    params: HotlineTriageParamsSchema,
+    body: ResolveHotlineTriageRequestSchema,
+    response: HotlineResolvedSchema,
+  }),
+  rejectHotlineTriage: endpoint({
+    method: 'POST',
+    path: '/api/hotline/triage/{id}/reject',
+    params: HotlineTriageParamsSchema,
+    body: RejectHotlineTriageRequestSchema,
+    response: HotlineResolvedSchema,
   }),
 } as const;
 

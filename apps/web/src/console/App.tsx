@@ -21,6 +21,7 @@ const RegistryPage = lazy(() => import('./pages/registry/RegistryPage.tsx'));
 const PersonPage = lazy(() => import('./pages/registry/PersonPage.tsx'));
 const ImportPage = lazy(() => import('./pages/registry/ImportPage.tsx'));
 const SizingPage = lazy(() => import('./pages/registry/SizingPage.tsx'));
+const HotlinePage = lazy(() => import('./pages/hotline/HotlinePage.tsx'));
 
 function RequireSession({ children }: { children: ReactNode }) {
   const { me, loading } = useAuth();
@@ -60,6 +61,7 @@ export default function App() {
         <Route path="registry/persons/:id" element={<PersonPage />} />
         <Route path="registry/import" element={<ImportPage />} />
         <Route path="registry/sizing" element={<SizingPage />} />
+        <Route path="hotline" element={<HotlinePage />} />
         <Route path="admin/regions" element={<RegionsAdmin />} />
         <Route path="admin/users" element={<UsersAdmin />} />
         <Route path="admin/departments" element={<DepartmentsAdmin />} />

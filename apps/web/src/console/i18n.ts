@@ -6,10 +6,11 @@ import { workbenchI18n } from './pages/workbench/i18n.ts';
 import { cockpitI18n } from './pages/cockpit/i18n.ts';
 import { adminI18n } from './pages/admin/i18n.ts';
 import { registryI18n } from './pages/registry/i18n.ts';
+import { hotlineI18n } from './pages/hotline/i18n.ts';
 
 /**
  * zh-CN first (standing rule 5); English on the switch in the header. Each area of the console keeps its strings in
- * its own namespace (`common`, `map`, `workbench`, `cockpit`, `admin`, `registry`).
+ * its own namespace (`common`, `map`, `workbench`, `cockpit`, `admin`, `registry`, `hotline`).
  */
 export const languages = ['zh-CN', 'en'] as const;
 const stored = typeof localStorage !== 'undefined' ? localStorage.getItem('wangge.lang') : null;
@@ -27,6 +28,7 @@ void i18n.use(initReactI18next).init({
       cockpit: cockpitI18n.zh,
       admin: adminI18n.zh,
       registry: registryI18n.zh,
+      hotline: hotlineI18n.zh,
     },
     en: {
       common: common.en,
@@ -35,6 +37,7 @@ void i18n.use(initReactI18next).init({
       cockpit: cockpitI18n.en,
       admin: adminI18n.en,
       registry: registryI18n.en,
+      hotline: hotlineI18n.en,
     },
   },
 });

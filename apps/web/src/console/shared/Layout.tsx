@@ -8,6 +8,7 @@ import {
   FundOutlined,
   HomeOutlined,
   LogoutOutlined,
+  PhoneOutlined,
   PlusCircleOutlined,
   SettingOutlined,
   TeamOutlined,
@@ -41,8 +42,10 @@ export default function Layout() {
   if (
     can(me, 'case.report') &&
     me.roles.some((r) => ['hotline_operator', 'centre_operator', 'admin'].includes(r.role))
-  )
+  ) {
     items.push({ key: '/cases/new', icon: <PlusCircleOutlined />, label: t('nav.newCase') });
+    items.push({ key: '/hotline', icon: <PhoneOutlined />, label: t('hotline:nav') });
+  }
   if (can(me, 'kpi.read'))
     items.push({ key: '/cockpit', icon: <DashboardOutlined />, label: t('nav.cockpit') });
   // 一标三实: the registry pages, each behind the permission its API needs.

@@ -13,7 +13,7 @@ import i18n from '../../i18n.ts';
 /**
  * The registry's xlsx endpoints (templates, imports, error workbooks, exports). They carry raw workbook bytes, so
  * they are not in the typed JSON client (`packages/contracts/src/client.ts`); these helpers are the only
- * hand-written requests of the console. Types from the contract (`registry-excel.ts`).
+ * hand-written requests of the console (the hotline page's uploads and downloads use them too). Types from the contract (`registry-excel.ts`).
  */
 export const registryKinds = registryExcelKindValues;
 export type RegistryKind = RegistryExcelKind;
@@ -41,6 +41,21 @@ async function failure(response: Response): Promise<ApiError> {
   });
 }
 
+/**
+ * Sends a file's raw bytes to an import endpoint (`url` with its query) and returns the JSON answer. The same
+ * clientId in the URL for a retry of the same upload makes it idempotent.
+ */
+export async function uploadFile<T>(url: string, contentType: string, file: Blob): Promise<T> {
+  const response = await fetch(url, {
+    method: 'POST',
+    headers: headers({ 'content-type': contentType, accept: 'application/json' }),
+    body: file,
+    credentials: 'same-origin',
+  });
+  if (!response.ok) throw await failure(response);
+  return (await response.json()) as T;
+}
+
 /** Uploads a workbook (raw bytes). The same `clientId` for a retry of the same upload makes it idempotent. */
 export async function uploadImport(options: {
   kind: RegistryKind;
@@ -49,14 +64,7 @@ export async function uploadImport(options: {
   file: Blob;
 }): Promise<ImportResult> {
   const query = new URLSearchParams({ kind: options.kind, mode: options.mode, clientId: options.clientId });
-  const response = await fetch(`/api/registry/imports?${query.toString()}`, {
-    method: 'POST',
-    headers: headers({ 'content-type': xlsxType, accept: 'application/json' }),
-    body: options.file,
-    credentials: 'same-origin',
-  });
-  if (!response.ok) throw await failure(response);
-  return (await response.json()) as ImportResult;
+  return uploadFile<ImportResult>(`/api/registry/imports?${query.toString()}`, xlsxType, options.file);
 }
 
 export const templateUrl = (kind: RegistryKind) => `/api/registry/templates/${kind}.xlsx`;
