@@ -1,3 +1,4 @@
+import { defuseCell } from '../../platform/spreadsheet.ts';
 import crypto from 'node:crypto';
 import {
   HotlineOrderRowSchema,
@@ -1282,11 +1283,6 @@ const evaluationLabels: Record<string, string> = {
   dissatisfied: '不满意',
 };
 
-/** Text a spreadsheet must never run as a formula (as the registry export): prefixed with an apostrophe. */
-export function neutraliseCell(text: string): string {
-  return /^(?:[\t\r]|[ \u3000]*[=+\-@])/.test(text) ? `'${text}` : text;
-}
-
 /** China time, `YYYY-MM-DD HH:mm:ss`. */
 function chinaTime(value: Date | string | null): string {
   if (value === null) return '';
@@ -1348,7 +1344,7 @@ export async function exportHotlineResults(options: {
   const stamp = new Date().toISOString().slice(0, 10);
   if (options.format === 'csv') {
     const lines = [[...hotlineResultHeaders], ...table].map((cells) =>
-      cells.map((cell) => csvField(neutraliseCell(cell))).join(','),
+      cells.map((cell) => csvField(defuseCell(cell))).join(','),
     );
     return {
       bytes: Buffer.from(`\uFEFF${lines.join('\r\n')}\r\n`, 'utf8'),
@@ -1361,7 +1357,7 @@ export async function exportHotlineResults(options: {
   const sheet = workbook.addWorksheet('办理结果');
   sheet.columns = hotlineResultHeaders.map((header) => ({ header, width: header === '答复内容' ? 50 : 18 }));
   sheet.getRow(1).font = { bold: true };
-  for (const cells of table) sheet.addRow(cells.map(neutraliseCell));
+  for (const cells of table) sheet.addRow(cells.map(defuseCell));
   return {
     bytes: Buffer.from(await workbook.xlsx.writeBuffer()),
     filename: `hotline-results-${stamp}.xlsx`,

@@ -1,3 +1,4 @@
+import { loadGrid } from './registry.service.ts';
 import {
   componentMajorClasses,
   componentMinorClasses,
@@ -121,11 +122,6 @@ interface GridRef {
 }
 
 // registry.service.ts has its own `loadGrid`, not exported; this is the same minimal lookup.
-async function loadGrid(ex: Executor, code: string): Promise<GridRef> {
-  const region = await findRegion(ex, code);
-  if (!region || region.level !== 'grid') throw notFound();
-  return { code: region.code, path: region.path, name: region.name };
-}
 
 const pointSql = (point: Point) => sql`ST_SetSRID(ST_MakePoint(${point.lng}, ${point.lat}), 4326)`;
 

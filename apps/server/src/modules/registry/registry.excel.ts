@@ -1,3 +1,4 @@
+import { defuseCell } from '../../platform/spreadsheet.ts';
 import { once } from 'node:events';
 import { PassThrough, type Readable } from 'node:stream';
 import {
@@ -62,15 +63,7 @@ const shownErrors = 1000;
 const invalidFile = (message = '不是有效的 Excel 文件 (not a valid xlsx workbook)') =>
   new DomainError('VALIDATION_FAILED', `file: ${message}`, [{ field: 'file', message }]);
 
-/* ---------------------------------------------------------------- formula injection */
-
-/**
- * Text a spreadsheet must never run as a formula: starting with = + - @, a tab or a carriage return, or with
- * spaces before one of = + - @. Such text gets a leading apostrophe, so Excel shows it as text.
- */
-export function defuseCell(text: string): string {
-  return /^(?:[\t\r]|[ \u3000]*[=+\-@])/.test(text) ? `'${text}` : text;
-}
+export { defuseCell };
 
 /* ---------------------------------------------------------------- labels */
 

@@ -216,10 +216,14 @@ const duplicatePerson = () =>
     { field: 'body.idNumber', message: '已登记 (already registered)' },
   ]);
 
-async function loadGrid(ex: Executor, code: string): Promise<{ code: string; path: string }> {
+/** A grid by its code (404 when there is none); the registry's rows all hang off one. */
+export async function loadGrid(
+  ex: Executor,
+  code: string,
+): Promise<{ code: string; path: string; name: string }> {
   const region = await findRegion(ex, code);
   if (!region || region.level !== 'grid') throw notFound();
-  return { code: region.code, path: region.path };
+  return { code: region.code, path: region.path, name: region.name };
 }
 
 /**
