@@ -1,7 +1,14 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import sharp from 'sharp';
-import { browserAvailable, launchBrowser, loginAs, newContext, screenshot } from './browser.ts';
+import {
+  animationsSettled,
+  browserAvailable,
+  launchBrowser,
+  loginAs,
+  newContext,
+  screenshot,
+} from './browser.ts';
 
 /**
  * Flow 1 (issue 4): the whole case loop in the console, by the people who do it. A 12345 hotline operator takes a
@@ -24,9 +31,7 @@ type Counts = Record<(typeof countKeys)[number], number>;
 
 /** Resolves when the element's CSS animations (AntD's modal zoom) have finished: screenshots show the settled UI. */
 async function settled(page: Page): Promise<void> {
-  await page
-    .getByRole('dialog')
-    .evaluate((el) => Promise.all(el.getAnimations({ subtree: true }).map((a) => a.finished)));
+  await animationsSettled(page.getByRole('dialog'));
 }
 
 async function statusOf(page: Page): Promise<string | null> {

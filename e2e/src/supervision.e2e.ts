@@ -1,6 +1,13 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
-import { browserAvailable, launchBrowser, loginAs, newContext, screenshot } from './browser.ts';
+import {
+  animationsSettled,
+  browserAvailable,
+  launchBrowser,
+  loginAs,
+  newContext,
+  screenshot,
+} from './browser.ts';
 
 /**
  * Flow 3 (issue 4): 督办. The district centre finds an overdue case in its district, opens it and gives it a yellow
@@ -59,7 +66,7 @@ describe.runIf(browserAvailable())('flow 3: supervision (督办)', () => {
     await dialog.waitFor();
     await dialog.getByText('黄牌督办', { exact: true }).click();
     await dialog.getByLabel('督办意见').fill(note);
-    await dialog.evaluate((el) => Promise.all(el.getAnimations({ subtree: true }).map((a) => a.finished)));
+    await animationsSettled(dialog);
     await screenshot(district, 'supervise-form');
     await dialog.getByRole('button', { name: '确认督办' }).click();
     await dialog.waitFor({ state: 'hidden' });
