@@ -1,4 +1,4 @@
-import { loadGrid } from './registry.service.ts';
+import { auditRead, loadGrid } from './registry.service.ts';
 import {
   componentMajorClasses,
   componentMinorClasses,
@@ -27,7 +27,6 @@ import {
   type UpdateOrganisationRequest,
 } from '@wangge/contracts';
 import { insideAny, requireAccess, scopePaths, type Actor, type Permission } from '../../platform/access.ts';
-import { appendAudit } from '../../platform/audit.ts';
 import type { Clock } from '../../platform/clock.ts';
 import type { SecretBox } from '../../platform/crypto.ts';
 import {
@@ -87,30 +86,6 @@ const placesLockKey = 7263100;
 
 async function lock(ex: Executor, key: string): Promise<void> {
   await ex.execute(sql`select pg_advisory_xact_lock(${placesLockKey}::int, hashtext(${key}))`);
-}
-
-async function audit(
-  ex: Executor,
-  options: Audited & { actor: Actor },
-  action: string,
-  objectType: string,
-  objectId: string,
-  detail: Record<string, string | number | boolean | null> = {},
-): Promise<void> {
-  await appendAudit(
-    ex,
-    {
-      actorId: options.actor.userId,
-      actorRole: null,
-      action,
-      objectType,
-      objectId,
-      result: 'success',
-      requestId: options.requestId,
-      detail,
-    },
-    options.clock.now(),
-  );
 }
 
 /* ---------------------------------------------------------------- grids, points, scope */
@@ -337,7 +312,7 @@ export async function createAddress(
             ${input.location ? pointSql(input.location) : sql`null`}, ${now.toISOString()})
           returning id::int as id`,
     );
-    await audit(tx, options, 'address.created', 'address', String(created!.id), { gridCode: grid.code });
+    await auditRead(tx, options, 'address.created', 'address', String(created!.id), { gridCode: grid.code });
     return created!.id;
   });
   return presentAddress((await loadAddress(db.orm, id))!);
@@ -631,7 +606,7 @@ export async function createOrganisation(
             ${now.toISOString()}, ${now.toISOString()})
           returning id::int as id`,
     );
-    await audit(tx, options, 'organisation.created', 'organisation', String(created!.id), {
+    await auditRead(tx, options, 'organisation.created', 'organisation', String(created!.id), {
       gridCode: grid.code,
       kind: input.kind,
     });
@@ -739,7 +714,7 @@ export async function updateOrganisation(
     await tx.execute(
       sql`update organisation set ${sql.join(sets, sql`, `)} where id = ${options.organisationId}`,
     );
-    await audit(tx, options, 'organisation.updated', 'organisation', String(options.organisationId), {
+    await auditRead(tx, options, 'organisation.updated', 'organisation', String(options.organisationId), {
       fields: changed.join(','),
     });
   });
@@ -761,7 +736,7 @@ export async function revealOrganisation(
     );
     if (!row) throw notFound();
     requireAccess(actor, 'person.reveal', { regionPath: row.region_path });
-    await audit(tx, options, 'organisation.revealed', 'organisation', String(options.organisationId), {
+    await auditRead(tx, options, 'organisation.revealed', 'organisation', String(options.organisationId), {
       field: input.field,
       reason: input.reason,
     });
@@ -827,7 +802,7 @@ export async function recordInspection(
     );
     // A retry that raced the first request: it committed meanwhile; answer its inspection.
     if (!inserted) return (await replay())!;
-    await audit(tx, options, 'organisation.inspected', 'organisation', String(options.organisationId), {
+    await auditRead(tx, options, 'organisation.inspected', 'organisation', String(options.organisationId), {
       inspectionId: inserted.id,
       result: input.result,
       hazards: input.hazards.length,
@@ -978,7 +953,7 @@ export async function createComponent(
       if (pgErrorCode(error) === '23505') throw duplicateCode();
       throw error;
     }
-    await audit(tx, options, 'component.created', 'public_component', String(created!.id), {
+    await auditRead(tx, options, 'component.created', 'public_component', String(created!.id), {
       gridCode: grid.code,
       minorClass: minor,
     });
@@ -1060,7 +1035,7 @@ export async function updateComponent(
     await tx.execute(
       sql`update public_component set ${sql.join(sets, sql`, `)} where id = ${options.componentId}`,
     );
-    await audit(tx, options, 'component.updated', 'public_component', String(options.componentId), {
+    await auditRead(tx, options, 'component.updated', 'public_component', String(options.componentId), {
       fields: changed.join(','),
       state: input.state ?? null,
     });

@@ -315,7 +315,8 @@ export async function createPerson(
   return presentPerson(db.orm, actor, (await loadPersonDetail(db.orm, id))!);
 }
 
-async function auditRead(
+/** One audit row for what the actor did to a registry record (reads, reveals, changes): never values. */
+export async function auditRead(
   ex: Executor,
   options: { actor: Actor; clock: Clock; requestId: string },
   action: string,
