@@ -1,18 +1,26 @@
-// Builds the web apps (apps/web/dist) when the build is missing or older than its sources, so that
-// `npm install && npm start` shows the console without a separate build step. Quiet when nothing changed.
+// Builds the web apps (apps/web/dist: the console, and the field app in dist/field) when a build is missing or older
+// than its sources, so that `npm install && npm start` shows them without a separate build step. Quiet when nothing
+// changed. After building, text assets get `.br` and `.gz` copies that the server sends to clients that accept them.
 import { execFileSync } from 'node:child_process';
-import { existsSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { brotliCompressSync, constants, gzipSync } from 'node:zlib';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const web = path.join(root, 'apps/web');
-const built = path.join(web, 'dist/index.html');
+const hasField = existsSync(path.join(web, 'vite.field.config.ts'));
+const builtPages = [
+  path.join(web, 'dist/index.html'),
+  ...(hasField ? [path.join(web, 'dist/field/index.html')] : []),
+];
 const sources = [
   path.join(web, 'src'),
   path.join(web, 'index.html'),
   path.join(web, 'public'),
+  path.join(web, 'field'),
   path.join(web, 'vite.config.ts'),
+  path.join(web, 'vite.field.config.ts'),
   path.join(root, 'packages/contracts/src'),
 ];
 
@@ -23,19 +31,43 @@ function newest(p) {
   return readdirSync(p).reduce((m, name) => Math.max(m, newest(path.join(p, name))), s.mtimeMs);
 }
 
-const builtAt = existsSync(built) ? statSync(built).mtimeMs : 0;
+/** Writes `<file>.br` and `<file>.gz` beside every text asset worth compressing. */
+function precompress(dir) {
+  for (const name of readdirSync(dir)) {
+    const file = path.join(dir, name);
+    if (statSync(file).isDirectory()) {
+      precompress(file);
+      continue;
+    }
+    if (!/\.(js|mjs|css|html|svg|json|webmanifest|txt)$/.test(name)) continue;
+    const bytes = readFileSync(file);
+    if (bytes.length < 1024) continue;
+    writeFileSync(
+      `${file}.br`,
+      brotliCompressSync(bytes, { params: { [constants.BROTLI_PARAM_QUALITY]: 11 } }),
+    );
+    writeFileSync(`${file}.gz`, gzipSync(bytes, { level: 9 }));
+  }
+}
+
+const builtAt = Math.min(...builtPages.map((p) => (existsSync(p) ? statSync(p).mtimeMs : 0)));
 if (builtAt === 0 || Math.max(...sources.map(newest)) > builtAt) {
-  console.log('Building the web console (apps/web) …');
+  console.log('Building the web apps (apps/web: console and field app) …');
   // Build beside the live directory and swap it in, so a server serving the old build never sees it half-written.
   const dist = path.join(web, 'dist');
   const next = path.join(web, `dist.next-${process.pid}`);
   const old = path.join(web, `dist.old-${process.pid}`);
   const vite = path.join(root, 'node_modules/vite/bin/vite.js');
-  try {
-    execFileSync(process.execPath, [vite, 'build', '--logLevel', 'warn', '--outDir', next, '--emptyOutDir'], {
+  const build = (...args) =>
+    execFileSync(process.execPath, [vite, 'build', '--logLevel', 'warn', ...args], {
       cwd: web,
       stdio: 'inherit',
     });
+  try {
+    build('--outDir', next, '--emptyOutDir');
+    if (hasField)
+      build('--config', 'vite.field.config.ts', '--outDir', path.join(next, 'field'), '--emptyOutDir');
+    precompress(next);
     if (existsSync(dist)) renameSync(dist, old);
     renameSync(next, dist);
   } finally {

@@ -1,70 +1,86 @@
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
-import { resetDatabase, testDatabase, testServer } from '../test/harness.ts';
+import { brotliCompressSync, brotliDecompressSync, gzipSync } from 'node:zlib';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { testDatabase, testServer } from '../test/harness.ts';
 import type { Wangge } from '../server.ts';
 
-let server: Wangge;
+/** A built web directory as scripts/ensure-web.mjs leaves it: the console at the root, the field app in field/. */
+function fakeDist(): string {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'wangge-web-'));
+  const write = (file: string, text: string) => {
+    mkdirSync(path.dirname(path.join(dir, file)), { recursive: true });
+    writeFileSync(path.join(dir, file), text);
+  };
+  write('index.html', '<title>console</title>');
+  write('assets/console-abc.js', 'console.log("console");'.repeat(100));
+  write('field/index.html', '<title>field</title>');
+  write('field/sw.js', 'self.addEventListener("fetch", () => {});');
+  write('field/manifest.webmanifest', '{"name":"网格通"}');
+  const fieldJs = 'console.log("field");'.repeat(100);
+  write('field/assets/field-abc.js', fieldJs);
+  writeFileSync(path.join(dir, 'field/assets/field-abc.js.br'), brotliCompressSync(fieldJs));
+  writeFileSync(path.join(dir, 'field/assets/field-abc.js.gz'), gzipSync(fieldJs));
+  return dir;
+}
 
-beforeAll(async () => {
-  const dist = mkdtempSync(path.join(os.tmpdir(), 'wangge-web-'));
-  mkdirSync(path.join(dist, 'assets'));
-  writeFileSync(path.join(dist, 'index.html'), '<!doctype html><title>网格</title><div id="root"></div>');
-  writeFileSync(path.join(dist, 'assets', 'console-abc123.js'), 'console.log(1)');
-  writeFileSync(path.join(dist, 'favicon.svg'), '<svg/>');
-  const db = await testDatabase();
-  await resetDatabase(db);
-  server = await testServer(db, { config: { webDir: dist } });
-});
+describe('web apps served by the server', () => {
+  let server: Wangge;
+  beforeAll(async () => {
+    server = await testServer(await testDatabase(), { config: { webDir: fakeDist() } });
+  });
+  afterAll(async () => server.app.close());
 
-describe('the console served at /', () => {
-  it('answers client-side routes with index.html, never cached', async () => {
-    for (const url of ['/', '/workbench', '/cases/42', '/admin/regions?x=1']) {
-      const response = await server.app.inject({ method: 'GET', url });
+  const get = (url: string, headers: Record<string, string> = {}) =>
+    server.app.inject({ method: 'GET', url, headers: { accept: 'text/html', ...headers } });
+
+  it('serves the console at / and for its client-side routes, never cached', async () => {
+    for (const url of ['/', '/cases/42', '/registry/persons/7']) {
+      const response = await get(url);
       expect(response.statusCode, url).toBe(200);
-      expect(response.headers['content-type'], url).toContain('text/html');
-      expect(response.headers['cache-control'], url).toContain('no-cache');
-      expect(response.body).toContain('<div id="root">');
+      expect(response.body).toContain('console');
+      expect(response.headers['cache-control']).toBe('no-cache');
     }
   });
 
-  it('serves hashed assets with a long, immutable cache', async () => {
-    const response = await server.app.inject({ method: 'GET', url: '/assets/console-abc123.js' });
-    expect(response.statusCode).toBe(200);
-    expect(response.headers['content-type']).toContain('javascript');
-    expect(response.headers['cache-control']).toContain('immutable');
-  });
-
-  it('keeps the API side JSON: unknown API paths and missing files answer 404, not the page', async () => {
-    for (const url of [
-      '/api/nope',
-      '/api/cases/1/nope',
-      '/tiles/nope',
-      '/open311/v2/x',
-      '/assets/missing.js',
-    ]) {
-      const response = await server.app.inject({ method: 'GET', url });
-      expect(response.statusCode, url).toBe(404);
-      expect(response.json<{ code: string }>().code).toBe('NOT_FOUND');
+  it('serves the field app under /field/ with its own fallback page', async () => {
+    expect((await get('/field')).statusCode).toBe(301);
+    expect((await get('/field')).headers.location).toBe('/field/');
+    for (const url of ['/field/', '/field/tasks', '/field/visits/12']) {
+      const response = await get(url);
+      expect(response.statusCode, url).toBe(200);
+      expect(response.body, url).toContain('field');
+      expect(response.headers['cache-control']).toBe('no-cache');
     }
   });
 
-  it('never serves files outside the build', async () => {
-    for (const url of ['/../package.json', '/%2e%2e/%2e%2e/package.json', '/assets/../../secret.key']) {
-      const response = await server.app.inject({ method: 'GET', url });
-      expect(response.body, url).not.toContain('"name"');
-      expect(
-        response.statusCode === 404 || String(response.headers['content-type']).includes('text/html'),
-        url,
-      ).toBe(true);
-    }
+  it('never caches the service worker or the manifest, and caches hashed assets for a year', async () => {
+    for (const url of ['/field/sw.js', '/field/manifest.webmanifest', '/field/index.html'])
+      expect((await get(url)).headers['cache-control'], url).toBe('no-cache');
+    for (const url of ['/assets/console-abc.js', '/field/assets/field-abc.js'])
+      expect((await get(url)).headers['cache-control'], url).toMatch(/max-age=31536000.*immutable/);
   });
 
-  it('stays out of the API description', async () => {
-    const document = (await server.app.inject({ method: 'GET', url: '/docs/openapi.json' })).json<{
-      paths: Record<string, unknown>;
-    }>();
-    expect(Object.keys(document.paths)).not.toContain('/*');
+  it('sends the precompressed file to a client that accepts it, the plain one otherwise', async () => {
+    const br = await get('/field/assets/field-abc.js', { 'accept-encoding': 'br, gzip' });
+    expect(br.headers['content-encoding']).toBe('br');
+    expect(brotliDecompressSync(br.rawPayload).toString()).toContain('console.log("field")');
+    const gz = await get('/field/assets/field-abc.js', { 'accept-encoding': 'gzip' });
+    expect(gz.headers['content-encoding']).toBe('gzip');
+    const plain = await get('/field/assets/field-abc.js');
+    expect(plain.headers['content-encoding']).toBeUndefined();
+    expect(plain.body).toContain('console.log("field")');
+    // no compressed copy: the plain file
+    const console_ = await get('/assets/console-abc.js', { 'accept-encoding': 'br, gzip' });
+    expect(console_.statusCode).toBe(200);
+    expect(console_.headers['content-encoding']).toBeUndefined();
+  });
+
+  it('answers unknown API paths and missing files with a JSON 404, and stays inside the directory', async () => {
+    expect((await get('/api/nothing')).json()).toMatchObject({ code: 'NOT_FOUND' });
+    expect((await get('/field/assets/missing.js')).statusCode).toBe(404);
+    expect((await get('/../../etc/passwd')).body).not.toContain('root:');
+    expect((await get('/field/../../etc/hostname.txt')).statusCode).toBe(404);
   });
 });
