@@ -8,6 +8,7 @@ import { demoCitySpec, provinceCitySpecs, scaleCitySpec } from './cities.ts';
 import { demoDepartments } from './departments.ts';
 import { demoAccounts, demoPassword } from './demo-accounts.ts';
 import { seedDemoCases } from './demo-cases.ts';
+import { seedDemoFieldwork } from './demo-fieldwork.ts';
 import { seedDemoRegistry } from './demo-registry.ts';
 import { createRandom, toWkt } from './geometry.ts';
 import { personName } from './names.ts';
@@ -236,6 +237,12 @@ export async function seedDemoCity(
   });
   // Demo cases (about 90 days of the case loop), once departments and staff exist.
   const cases = await seedDemoCases(db, { regions, now });
+  // Two weeks of patrols and this quarter's household visits, once the registry and the workers exist.
+  const fieldwork = await seedDemoFieldwork(db, {
+    cityCode: places.city.code,
+    now,
+    detailedGrids: [...places.grids, places.otherGrid].map((g) => g.code),
+  });
   const done = Date.now();
   logger.debug(
     {
@@ -249,6 +256,7 @@ export async function seedDemoCity(
   return {
     ...counts,
     ...cases,
+    ...fieldwork,
     registryMilliseconds: registryTimings.registryMs,
     placesMilliseconds: registryTimings.placesMs,
     milliseconds: done - started,

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fixedClock } from '../../platform/clock.ts';
 import { loadSecretBox } from '../../platform/crypto.ts';
 import { one, rows, sql, type Database } from '../../platform/db.ts';
-import { auth, buildTerritory, makeUser, territory, type TestUser } from '../../test/factories.ts';
+import { auth, buildTerritory, countRows, makeUser, territory, type TestUser } from '../../test/factories.ts';
 import { capturedLogs, resetDatabase, testDatabase, testServer } from '../../test/harness.ts';
 import type { Wangge } from '../../server.ts';
 import { wgs84ToGcj02 } from '../region/gcj02.ts';
@@ -359,6 +359,9 @@ describe('case photos', () => {
     expect(meta.format).toBe('jpeg');
     expect(meta.exif).toBeUndefined();
     expect(read.rawPayload.includes(Buffer.from('TestCam'))).toBe(false);
+    // No EXIF (APP1 "Exif\0\0") or XMP block anywhere in the bytes served.
+    expect(read.rawPayload.includes(Buffer.from('Exif\0\0', 'latin1'))).toBe(false);
+    expect(read.rawPayload.includes(Buffer.from('http://ns.adobe.com/xap/'))).toBe(false);
 
     const files = fs.readdirSync(path.join(dataDir, 'photos'), { recursive: true }).map(String);
     expect(files.some((f) => f.endsWith('.jpg'))).toBe(true);
@@ -374,6 +377,44 @@ describe('case photos', () => {
       url: `/api/cases/${caseId}/photos/${photo.id}`,
     });
     expect(anonymous.statusCode).toBe(401);
+  });
+
+  it('an upload replayed with the same clientId returns the first photo (200) and stores nothing new', async () => {
+    const png = await sharp({ create: { width: 16, height: 12, channels: 3, background: '#39c' } })
+      .png()
+      .toBuffer();
+    const clientId = crypto.randomUUID();
+    const send = (bytes: Buffer, id: string = clientId) =>
+      server.app.inject({
+        method: 'POST',
+        url: `/api/cases/${caseId}/photos?clientId=${id}`,
+        payload: bytes,
+        headers: { 'content-type': 'image/png', ...auth(worker) },
+      });
+    const first = await send(png);
+    expect(first.statusCode, first.body).toBe(201);
+    const photos = await countRows(db, 'case_photo');
+    const files = fs.readdirSync(path.join(dataDir, 'photos'), { recursive: true }).length;
+    const again = await send(png);
+    expect(again.statusCode).toBe(200);
+    expect(again.json<{ id: number }>().id).toBe(first.json<{ id: number }>().id);
+    // Even other bytes under the same id are the same upload (the phone re-sent it).
+    const other = await sharp({ create: { width: 9, height: 9, channels: 3, background: '#000' } })
+      .png()
+      .toBuffer();
+    const third = await send(other);
+    expect(third.statusCode).toBe(200);
+    expect(third.json()).toEqual(first.json());
+    expect(await countRows(db, 'case_photo')).toBe(photos);
+    expect(fs.readdirSync(path.join(dataDir, 'photos'), { recursive: true }).length).toBe(files);
+    // Two uploads racing with a new id: one row.
+    const racing = crypto.randomUUID();
+    const [a, b] = await Promise.all([send(png, racing), send(png, racing)]);
+    expect([a.statusCode, b.statusCode].sort()).toEqual([200, 201]);
+    expect(a.json<{ id: number }>().id).toBe(b.json<{ id: number }>().id);
+    expect(await countRows(db, 'case_photo')).toBe(photos + 1);
+    const bad = await send(png, 'not-a-uuid');
+    expect(bad.statusCode).toBe(400);
   });
 
   it('a raw PNG body is accepted and large images are capped at 4096 px', async () => {

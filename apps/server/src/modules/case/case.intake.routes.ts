@@ -2,6 +2,7 @@ import path from 'node:path';
 import multipart from '@fastify/multipart';
 import {
   CaseCreatedSchema,
+  CasePhotoQuerySchema,
   CasePhotoSchema,
   CreateCaseRequestSchema,
   caseIntakeLimits,
@@ -89,18 +90,23 @@ export function registerCaseIntakeRoutes(
       {
         config: { access: { authenticated: true } },
         bodyLimit: caseIntakeLimits.photoMaxBytes + 64 * 1024,
-        schema: { params: CaseParams, response: { 201: CasePhotoSchema } },
+        schema: {
+          params: CaseParams,
+          querystring: CasePhotoQuerySchema,
+          response: { 200: CasePhotoSchema, 201: CasePhotoSchema },
+        },
       },
       async (request, reply) => {
-        const photo = await addCasePhoto({
+        const { created, ...photo } = await addCasePhoto({
           db,
           clock,
           actor: actorOf(request),
           store,
           caseId: request.params.id,
           bytes: await uploadedBytes(request),
+          ...(request.query.clientId ? { clientId: request.query.clientId } : {}),
         });
-        return reply.status(201).send(photo);
+        return reply.status(created ? 201 : 200).send(photo);
       },
     );
 

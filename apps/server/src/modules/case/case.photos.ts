@@ -133,7 +133,13 @@ function presentPhoto(row: PhotoRow): CasePhoto {
   };
 }
 
-/** Attaches a photo to a case: sniffed, re-encoded without metadata, within the uploader's daily quota. */
+const photoColumns = sql`id::int as id, case_id::int as case_id, content_type, bytes, width, height, created_at`;
+
+/**
+ * Attaches a photo to a case: sniffed, re-encoded without metadata, within the uploader's daily quota. With the
+ * phone's `clientId`, uploading again returns the first photo (`created: false`) and stores nothing new; two
+ * uploads racing with one id end with one row (the unique index on (case_id, client_id) decides).
+ */
 export async function addCasePhoto(options: {
   db: Database;
   clock: Clock;
@@ -141,9 +147,20 @@ export async function addCasePhoto(options: {
   store: PhotoStore;
   caseId: number;
   bytes: Buffer;
-}): Promise<CasePhoto> {
+  clientId?: string;
+}): Promise<CasePhoto & { created: boolean }> {
   const { db, clock, actor, store, caseId } = options;
+  const clientId = options.clientId ?? null;
   await visibleCase(db.orm, actor, caseId);
+  const replayed = async () =>
+    clientId === null
+      ? undefined
+      : one<PhotoRow>(
+          db.orm,
+          sql`select ${photoColumns} from case_photo where case_id = ${caseId} and client_id = ${clientId}`,
+        );
+  const earlier = await replayed();
+  if (earlier) return { ...presentPhoto(earlier), created: false };
   if (options.bytes.length > caseIntakeLimits.photoMaxBytes)
     throw new DomainError('PAYLOAD_TOO_LARGE', '照片超过 10 MB (photo larger than 10 MB)');
   const now = clock.now();
@@ -166,13 +183,20 @@ export async function addCasePhoto(options: {
     const row = await db.orm.transaction(async (tx) =>
       one<PhotoRow>(
         tx,
-        sql`insert into case_photo (case_id, storage_key, content_type, bytes, width, height, uploaded_by, created_at)
+        sql`insert into case_photo (case_id, storage_key, content_type, bytes, width, height, uploaded_by, created_at,
+              client_id)
             values (${caseId}, ${key}, 'image/jpeg', ${photo.bytes.length}, ${photo.width}, ${photo.height},
-              ${actor.userId}, ${iso})
-            returning id::int as id, case_id::int as case_id, content_type, bytes, width, height, created_at`,
+              ${actor.userId}, ${iso}, ${clientId})
+            on conflict (case_id, client_id) do nothing
+            returning ${photoColumns}`,
       ),
     );
-    return presentPhoto(row!);
+    if (row) return { ...presentPhoto(row), created: true };
+    // Lost a race with the same upload: keep the first, drop these bytes.
+    await store.delete(key).catch(() => undefined);
+    const first = await replayed();
+    if (!first) throw new Error('case photo: conflict without a row');
+    return { ...presentPhoto(first), created: false };
   } catch (error) {
     await store.delete(key).catch(() => undefined);
     throw error;
