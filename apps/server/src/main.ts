@@ -9,6 +9,7 @@ import { processOutbox } from './modules/case/index.ts';
 import { scanDeadlines } from './modules/case/case.scanner.ts';
 import { deliverWebhooks } from './modules/interop/index.ts';
 import { runRetention } from './modules/registry/index.ts';
+import { noticeJobs } from './modules/notice/index.ts';
 import { loadSecretBox } from './platform/crypto.ts';
 import { ensureDefaultCalendar } from './modules/calendar/index.ts';
 import { ensureDefaultTaxonomy } from './modules/taxonomy/index.ts';
@@ -81,6 +82,8 @@ const jobs =
             everyMs: 5000,
             run: () => deliverWebhooks({ db, clock: systemClock, secrets }),
           },
+          // Notices: publish scheduled ones; remind grids that have not relayed, then escalate. Idempotent.
+          ...noticeJobs({ db, clock: systemClock }),
         ],
       });
 

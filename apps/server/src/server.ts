@@ -21,6 +21,8 @@ import {
 } from './modules/interop/index.ts';
 import { registerDispatchModule } from './modules/dispatch/index.ts';
 import { registerRegistryModule } from './modules/registry/index.ts';
+import { registerNoticeModule } from './modules/notice/index.ts';
+import { registerFieldworkModule } from './modules/fieldwork/index.ts';
 
 export interface Wangge {
   app: App;
@@ -85,6 +87,8 @@ export async function createWangge(options: {
   registerCaseModule(app, ctx, { router, realtime });
   registerDispatchModule(app, ctx);
   registerRegistryModule(app, ctx);
+  registerNoticeModule(app, ctx, { router, realtime });
+  registerFieldworkModule(app, ctx);
   registerAssessmentRoutes(app, ctx);
   registerWebhookRoutes(app, ctx);
   registerOpen311Routes(app, ctx, { router });

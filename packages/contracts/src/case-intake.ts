@@ -80,6 +80,9 @@ export const CaseCreatedSchema = z.object({
 });
 export type CaseCreated = z.infer<typeof CaseCreatedSchema>;
 
+/** `?clientId=`: generated on the phone; uploading again with the same id returns the first photo (the outbox resends). */
+export const CasePhotoQuerySchema = z.object({ clientId: z.uuid().optional() });
+
 export const CasePhotoSchema = z.object({
   id: z.number().int(),
   caseId: z.number().int(),

@@ -7,7 +7,12 @@ import {
   type caseActionInputSchemas,
   type CaseAction,
 } from './case-actions.ts';
-import { CaseCreatedSchema, CasePhotoSchema, CreateCaseRequestSchema } from './case-intake.ts';
+import {
+  CaseCreatedSchema,
+  CasePhotoQuerySchema,
+  CasePhotoSchema,
+  CreateCaseRequestSchema,
+} from './case-intake.ts';
 import {
   NotificationListSchema,
   NotificationQuerySchema,
@@ -15,6 +20,29 @@ import {
   QueueResponseSchema,
 } from './case-queues.ts';
 import { ErrorResponseSchema, type ErrorResponse } from './common.ts';
+import {
+  ComplianceQuerySchema,
+  ComplianceReportSchema,
+  CreateVisitRequestSchema,
+  DiaryQuerySchema,
+  DiarySchema,
+  FieldTasksSchema,
+  OfflineGridSchema,
+  PatrolListQuerySchema,
+  PatrolListSchema,
+  PatrolPointsRequestSchema,
+  PatrolPointsResultSchema,
+  PatrolSchema,
+  PatrolTrackSchema,
+  PutDiaryNotesRequestSchema,
+  StartPatrolRequestSchema,
+  StopPatrolRequestSchema,
+  VisitListQuerySchema,
+  VisitListSchema,
+  VisitPlanQuerySchema,
+  VisitPlanSchema,
+  VisitSchema,
+} from './fieldwork.ts';
 import {
   CaseListQuerySchema,
   CaseListSchema,
@@ -61,6 +89,34 @@ import {
 } from './hotline.ts';
 import { KpiQuerySchema, KpiReportSchema } from './kpi.ts';
 import { ImportRegionsResponseSchema } from './region.ts';
+import {
+  AcknowledgementSchema,
+  AcknowledgeRequestSchema,
+  AlertDetailSchema,
+  AlertListQuerySchema,
+  AlertListSchema,
+  AlertSummarySchema,
+  CloseAlertRequestSchema,
+  CreateAlertRequestSchema,
+  CreateNoticeRequestSchema,
+  CreatePollRequestSchema,
+  CreateSightingRequestSchema,
+  MyNoticeListSchema,
+  NoticeSchema,
+  NoticeStatsSchema,
+  PollSchema,
+  PollVoteRequestSchema,
+  PublicGridPageSchema,
+  ResidentCodeRequestSchema,
+  ResidentCodeSentSchema,
+  ResidentRateRequestSchema,
+  ResidentReportListSchema,
+  ResidentReportRequestSchema,
+  ResidentReportSchema,
+  ResidentTokenSchema,
+  ResidentVerifyRequestSchema,
+  SightingSchema,
+} from './notice.ts';
 import { ImportListQuerySchema, ImportListSchema, ImportResultSchema } from './registry-excel.ts';
 import {
   BuildingListSchema,
@@ -115,6 +171,8 @@ function endpoint<
 
 const Code = z.object({ code: z.string() });
 const Id = z.object({ id: z.number().int() });
+const Uuid = z.object({ id: z.uuid() });
+const DateParam = z.object({ date: z.string().regex(/^\d{4}-\d{2}-\d{2}$/) });
 
 export const endpoints = {
   health: endpoint({
@@ -259,6 +317,7 @@ export const endpoints = {
     method: 'POST',
     path: '/api/cases/{id}/photos',
     params: Id,
+    query: CasePhotoQuerySchema,
     body: z.unknown(),
     response: CasePhotoSchema,
   }),
@@ -432,6 +491,205 @@ export const endpoints = {
     params: HotlineTriageParamsSchema,
     body: RejectHotlineTriageRequestSchema,
     response: HotlineResolvedSchema,
+  }),
+
+  /** Field work (issue 6): patrols, visits, the offline copy, tasks, diary, compliance. */
+  startPatrol: endpoint({
+    method: 'POST',
+    path: '/api/patrols',
+    body: StartPatrolRequestSchema,
+    response: PatrolSchema,
+  }),
+  patrolPoints: endpoint({
+    method: 'POST',
+    path: '/api/patrols/{id}/points',
+    params: Uuid,
+    body: PatrolPointsRequestSchema,
+    response: PatrolPointsResultSchema,
+  }),
+  stopPatrol: endpoint({
+    method: 'POST',
+    path: '/api/patrols/{id}/actions/stop',
+    params: Uuid,
+    body: StopPatrolRequestSchema,
+    response: PatrolSchema,
+  }),
+  patrols: endpoint({
+    method: 'GET',
+    path: '/api/patrols',
+    query: PatrolListQuerySchema,
+    response: PatrolListSchema,
+  }),
+  patrol: endpoint({ method: 'GET', path: '/api/patrols/{id}', params: Uuid, response: PatrolSchema }),
+  patrolTrack: endpoint({
+    method: 'GET',
+    path: '/api/patrols/{id}/track',
+    params: Uuid,
+    response: PatrolTrackSchema,
+  }),
+  createVisit: endpoint({
+    method: 'POST',
+    path: '/api/visits',
+    body: CreateVisitRequestSchema,
+    response: VisitSchema,
+  }),
+  visits: endpoint({
+    method: 'GET',
+    path: '/api/visits',
+    query: VisitListQuerySchema,
+    response: VisitListSchema,
+  }),
+  visitPlan: endpoint({
+    method: 'GET',
+    path: '/api/grids/{code}/visit-plan',
+    params: Code,
+    query: VisitPlanQuerySchema,
+    response: VisitPlanSchema,
+  }),
+  offlineGrid: endpoint({
+    method: 'GET',
+    path: '/api/grids/{code}/offline',
+    params: Code,
+    response: OfflineGridSchema,
+  }),
+  fieldTasks: endpoint({ method: 'GET', path: '/api/field/tasks', response: FieldTasksSchema }),
+  diary: endpoint({
+    method: 'GET',
+    path: '/api/diary/{date}',
+    params: DateParam,
+    query: DiaryQuerySchema,
+    response: DiarySchema,
+  }),
+  putDiaryNotes: endpoint({
+    method: 'PUT',
+    path: '/api/diary/{date}',
+    params: DateParam,
+    body: PutDiaryNotesRequestSchema,
+    response: DiarySchema,
+  }),
+  compliance: endpoint({
+    method: 'GET',
+    path: '/api/compliance',
+    query: ComplianceQuerySchema,
+    response: ComplianceReportSchema,
+  }),
+  // Notices, alerts, resident pages (issue 7)
+  createAlert: endpoint({
+    method: 'POST',
+    path: '/api/alerts',
+    body: CreateAlertRequestSchema,
+    response: AlertSummarySchema,
+  }),
+  alerts: endpoint({
+    method: 'GET',
+    path: '/api/alerts',
+    query: AlertListQuerySchema,
+    response: AlertListSchema,
+  }),
+  alert: endpoint({ method: 'GET', path: '/api/alerts/{id}', params: Id, response: AlertDetailSchema }),
+  acknowledgeAlert: endpoint({
+    method: 'POST',
+    path: '/api/alerts/{id}/acknowledge',
+    params: Id,
+    body: AcknowledgeRequestSchema,
+    response: AcknowledgementSchema,
+  }),
+  createSighting: endpoint({
+    method: 'POST',
+    path: '/api/alerts/{id}/sightings',
+    params: Id,
+    body: CreateSightingRequestSchema,
+    response: SightingSchema,
+  }),
+  closeAlert: endpoint({
+    method: 'POST',
+    path: '/api/alerts/{id}/close',
+    params: Id,
+    body: CloseAlertRequestSchema,
+    response: AlertSummarySchema,
+  }),
+  createNotice: endpoint({
+    method: 'POST',
+    path: '/api/notices',
+    body: CreateNoticeRequestSchema,
+    response: NoticeSchema,
+  }),
+  sentNotices: endpoint({
+    method: 'GET',
+    path: '/api/notices',
+    response: z.object({ items: z.array(NoticeSchema) }),
+  }),
+  myNotices: endpoint({ method: 'GET', path: '/api/notices/mine', response: MyNoticeListSchema }),
+  notice: endpoint({ method: 'GET', path: '/api/notices/{id}', params: Id, response: NoticeSchema }),
+  noticeStats: endpoint({
+    method: 'GET',
+    path: '/api/notices/{id}/stats',
+    params: Id,
+    response: NoticeStatsSchema,
+  }),
+  acknowledgeNotice: endpoint({
+    method: 'POST',
+    path: '/api/notices/{id}/acknowledge',
+    params: Id,
+    body: AcknowledgeRequestSchema,
+    response: AcknowledgementSchema,
+  }),
+  createPoll: endpoint({
+    method: 'POST',
+    path: '/api/polls',
+    body: CreatePollRequestSchema,
+    response: PollSchema,
+  }),
+  publicPoll: endpoint({ method: 'GET', path: '/api/public/polls/{id}', params: Id, response: PollSchema }),
+  publicGridPage: endpoint({
+    method: 'GET',
+    path: '/api/public/grids/{code}',
+    params: Code,
+    response: PublicGridPageSchema,
+  }),
+  residentCode: endpoint({
+    method: 'POST',
+    path: '/api/resident/codes',
+    body: ResidentCodeRequestSchema,
+    response: ResidentCodeSentSchema,
+  }),
+  residentVerify: endpoint({
+    method: 'POST',
+    path: '/api/resident/verify',
+    body: ResidentVerifyRequestSchema,
+    response: ResidentTokenSchema,
+  }),
+  /** the resident token goes as the client's bearer token (or X-Resident-Token) */
+  residentReport: endpoint({
+    method: 'POST',
+    path: '/api/resident/reports',
+    body: ResidentReportRequestSchema,
+    response: ResidentReportSchema,
+  }),
+  residentWish: endpoint({
+    method: 'POST',
+    path: '/api/resident/wishes',
+    body: ResidentReportRequestSchema,
+    response: ResidentReportSchema,
+  }),
+  residentReports: endpoint({
+    method: 'GET',
+    path: '/api/resident/reports',
+    response: ResidentReportListSchema,
+  }),
+  residentRate: endpoint({
+    method: 'POST',
+    path: '/api/resident/reports/{id}/rate',
+    params: Id,
+    body: ResidentRateRequestSchema,
+    response: ResidentReportSchema,
+  }),
+  residentVote: endpoint({
+    method: 'POST',
+    path: '/api/resident/polls/{id}/votes',
+    params: Id,
+    body: PollVoteRequestSchema,
+    response: PollSchema,
   }),
 } as const;
 

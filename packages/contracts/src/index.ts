@@ -15,3 +15,5 @@ export * from './registry.ts';
 export * from './registry-excel.ts';
 export * from './places.ts';
 export * from './hotline.ts';
+export * from './fieldwork.ts';
+export * from './notice.ts';

@@ -57,6 +57,18 @@ export const permissions = [
   // public components (部件)
   'place.read',
   'place.write',
+  // field work (网格通): patrols, household visits and the diary of oneself; watching others' in a region
+  /** record one's own patrols, visits and diary in one's grids */
+  'fieldwork.record',
+  /** read other people's patrols, visits, diaries and compliance inside the grant's region */
+  'fieldwork.monitor',
+  // reaching people (issue 7): notices, alerts (紧急协查), polls
+  /** compose notices, send and close alerts, create polls, watch their statistics (in the grant's region) */
+  'notice.send',
+  /** receive notices and alerts that reach one's region; see alert photos and sightings */
+  'notice.read',
+  /** acknowledge a notice (已转达) or an alert for one's grid; post sightings */
+  'notice.acknowledge',
 ] as const;
 export type Permission = (typeof permissions)[number];
 
@@ -85,9 +97,26 @@ export const rolePermissions: Record<Role, readonly Permission[]> = {
     'person.tags.read',
     'place.read',
     'place.write',
+    'fieldwork.monitor',
+    'notice.send',
+    'notice.read',
   ],
-  hotline_operator: ['region.read', 'department.read', 'case.read', 'case.report', 'case.evaluate'],
-  department_handler: ['region.read', 'department.read', 'case.read', 'case.handle', 'place.read'],
+  hotline_operator: [
+    'region.read',
+    'department.read',
+    'case.read',
+    'case.report',
+    'case.evaluate',
+    'notice.read',
+  ],
+  department_handler: [
+    'region.read',
+    'department.read',
+    'case.read',
+    'case.handle',
+    'place.read',
+    'notice.read',
+  ],
   leader: [
     'region.read',
     'region.stats',
@@ -98,6 +127,8 @@ export const rolePermissions: Record<Role, readonly Permission[]> = {
     'case.supervise',
     'kpi.read',
     'place.read',
+    'fieldwork.monitor',
+    'notice.read',
   ],
   grid_leader: [
     'region.read',
@@ -114,6 +145,10 @@ export const rolePermissions: Record<Role, readonly Permission[]> = {
     'person.tags.read',
     'place.read',
     'place.write',
+    'fieldwork.record',
+    'fieldwork.monitor',
+    'notice.read',
+    'notice.acknowledge',
   ],
   grid_worker: [
     'region.read',
@@ -129,6 +164,9 @@ export const rolePermissions: Record<Role, readonly Permission[]> = {
     'person.tags.read',
     'place.read',
     'place.write',
+    'fieldwork.record',
+    'notice.read',
+    'notice.acknowledge',
   ],
   professional_worker: [
     'region.read',
@@ -139,8 +177,11 @@ export const rolePermissions: Record<Role, readonly Permission[]> = {
     'person.read',
     'person.tags.read',
     'place.read',
+    'fieldwork.record',
+    'notice.read',
+    'notice.acknowledge',
   ],
-  auxiliary: ['region.read', 'case.report'],
+  auxiliary: ['region.read', 'case.report', 'notice.read'],
   resident: ['region.read', 'case.report'],
   auditor: ['audit.read', 'region.read', 'user.read', 'case.read', 'kpi.read'],
 };

@@ -58,6 +58,8 @@ export const sealedColumns: readonly SealedColumn[] = [
   },
   column('webhook_endpoint.secret', 'webhook_endpoint', 'secret'),
   { ...column('open311_request.reporter', 'open311_request', 'reporter_cipher'), key: 'case_id' },
+  // a verified resident's phone (issue 7), the contact of the cases reported from it
+  column('resident_session.phone', 'resident_session', 'phone_cipher'),
   {
     // an uploaded import workbook kept for its error report: the UTF-8 bytes of a sealed value
     name: 'registry_import.file',

@@ -20,6 +20,20 @@ const publicRoutes = new Set([
   'GET /tiles/grids/:z/:x/:y.mvt',
   // the web console's static build (HTML, JS, CSS): it holds no data, the API behind it is guarded
   'GET /*',
+  // the residents' pages (issue 7): no account; the routes under /api/resident check a resident token themselves
+  'GET /api/public/grids/:code',
+  'GET /api/public/grids/:code/stream',
+  'GET /api/public/alerts/:id/photo',
+  'GET /api/public/notices/:id/attachments/:attachmentId',
+  'GET /api/public/polls/:id',
+  'POST /api/resident/codes',
+  'POST /api/resident/verify',
+  'POST /api/resident/reports',
+  'POST /api/resident/wishes',
+  'GET /api/resident/reports',
+  'POST /api/resident/reports/:id/rate',
+  'POST /api/resident/reports/:id/photos',
+  'POST /api/resident/polls/:id/votes',
 ]);
 
 let db: Database;

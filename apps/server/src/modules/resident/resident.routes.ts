@@ -1,0 +1,394 @@
+import {
+  CasePhotoQuerySchema,
+  CasePhotoSchema,
+  CreatePollRequestSchema,
+  PollSchema,
+  PollVoteRequestSchema,
+  PublicGridPageSchema,
+  ResidentCodeRequestSchema,
+  ResidentCodeSentSchema,
+  ResidentRateRequestSchema,
+  ResidentReportListSchema,
+  ResidentReportRequestSchema,
+  ResidentReportSchema,
+  ResidentTokenSchema,
+  ResidentVerifyRequestSchema,
+} from '@wangge/contracts';
+import type { FastifyRequest } from 'fastify';
+import { z } from 'zod';
+import type { Actor } from '../../platform/access.ts';
+import type { SecretBox } from '../../platform/crypto.ts';
+import { actorOf, type App, type AppContext } from '../../platform/http.ts';
+import {
+  formatServerSentEvent,
+  type RealtimeHub,
+  type RealtimeSubscription,
+} from '../../platform/realtime.ts';
+import type { PhotoStore } from '../case/case.photos.ts';
+import type { GridRouter } from '../region/index.ts';
+import { readAlertPhoto } from '../notice/alert.service.ts';
+import { readNoticeAttachment } from '../notice/notice.service.ts';
+import { residentStreamGrid } from '../notice/notice.stream.ts';
+import { acceptUploads, imageHeaders, uploadBodyLimit, uploadedBytes } from '../notice/notice.upload.ts';
+import { createPoll, getPublicPoll, votePoll } from './poll.service.ts';
+import { publicGrid, publicGridPage } from './public.service.ts';
+import {
+  addResidentPhoto,
+  listResidentReports,
+  rateResidentReport,
+  requestResidentCode,
+  residentReport,
+  residentSession,
+  verifyResidentCode,
+  type SmsSender,
+} from './resident.service.ts';
+
+const IdParams = z.object({ id: z.coerce.number().int().positive() });
+const CodeParams = z.object({ code: z.string().regex(/^\d{6,18}$/) });
+const AttachmentParams = IdParams.extend({ attachmentId: z.coerce.number().int().positive() });
+const StreamQuerySchema = z.object({ lastEventId: z.coerce.number().int().min(0).optional() });
+
+/** The resident token: `X-Resident-Token`, or `Authorization: Bearer` (the typed client's token). */
+function residentToken(request: FastifyRequest): string | undefined {
+  const header = request.headers['x-resident-token'];
+  if (typeof header === 'string' && header.trim()) return header.trim();
+  const authorization = request.headers.authorization;
+  if (authorization?.startsWith('Bearer ')) return authorization.slice(7).trim() || undefined;
+  return undefined;
+}
+
+const residentHeaders = z.object({ 'x-resident-token': z.string().optional() });
+
+/**
+ * The residents' pages (no account). Public reads: a grid's page, its stream, open alerts' photos, public
+ * notices' images, a poll. With a resident token (from phone verification): reports, wishes, my reports, ratings,
+ * votes. Rate limits answer 429 with a message saying what to do.
+ */
+export function registerResidentRoutes(
+  app: App,
+  ctx: AppContext,
+  deps: {
+    router: GridRouter;
+    store: PhotoStore;
+    secrets: SecretBox;
+    sms: SmsSender;
+    hub: RealtimeHub;
+    pingMs?: number;
+  },
+): void {
+  const { db, clock } = ctx;
+  const { router, store, secrets, sms, hub } = deps;
+  const session = (request: FastifyRequest) => residentSession({ db, clock, token: residentToken(request) });
+
+  app.get(
+    '/api/public/grids/:code',
+    {
+      config: { access: { public: true } },
+      schema: {
+        summary: "A grid's public page (residents, no account)",
+        params: CodeParams,
+        response: { 200: PublicGridPageSchema },
+      },
+    },
+    async (request) => publicGridPage({ db, clock, code: request.params.code }),
+  );
+
+  app.post(
+    '/api/resident/codes',
+    {
+      config: { access: { public: true } },
+      schema: {
+        summary: 'Send a verification code to a phone (rate-limited per phone and address)',
+        body: ResidentCodeRequestSchema,
+        response: { 200: ResidentCodeSentSchema },
+      },
+    },
+    async (request) =>
+      requestResidentCode({ db, clock, secrets, sms, phone: request.body.phone, address: request.ip }),
+  );
+
+  app.post(
+    '/api/resident/verify',
+    {
+      config: { access: { public: true } },
+      schema: {
+        summary: 'Verify the code: a resident token bound to the phone',
+        body: ResidentVerifyRequestSchema,
+        response: { 200: ResidentTokenSchema },
+      },
+    },
+    async (request) =>
+      verifyResidentCode({ db, clock, secrets, phone: request.body.phone, code: request.body.code }),
+  );
+
+  for (const kind of ['report', 'wish'] as const)
+    app.post(
+      kind === 'report' ? '/api/resident/reports' : '/api/resident/wishes',
+      {
+        config: { access: { public: true } },
+        schema: {
+          summary:
+            kind === 'report'
+              ? '随手拍: report a problem (a case, channel resident); resident token; idempotent by clientId'
+              : '我的心愿: make a wish (a case, channel wish); resident token; idempotent by clientId',
+          headers: residentHeaders,
+          body: ResidentReportRequestSchema,
+          response: { 200: ResidentReportSchema, 201: ResidentReportSchema },
+        },
+      },
+      async (request, reply) => {
+        const report = await residentReport({
+          db,
+          clock,
+          secrets,
+          router,
+          session: await session(request),
+          address: request.ip,
+          kind,
+          input: request.body,
+        });
+        return reply.status(report.created ? 201 : 200).send(report);
+      },
+    );
+
+  app.get(
+    '/api/resident/reports',
+    {
+      config: { access: { public: true } },
+      schema: {
+        summary: 'My reports and wishes (resident token)',
+        headers: residentHeaders,
+        response: { 200: ResidentReportListSchema },
+      },
+    },
+    async (request) => ({ items: await listResidentReports({ db, session: await session(request) }) }),
+  );
+
+  app.post(
+    '/api/resident/reports/:id/rate',
+    {
+      config: { access: { public: true } },
+      schema: {
+        summary: 'Rate a closed report of mine (满意/基本满意/不满意); another phone’s case is 404',
+        headers: residentHeaders,
+        params: IdParams,
+        body: ResidentRateRequestSchema,
+        response: { 200: ResidentReportSchema },
+      },
+    },
+    async (request) =>
+      rateResidentReport({
+        db,
+        clock,
+        session: await session(request),
+        caseId: request.params.id,
+        evaluation: request.body.evaluation,
+        comment: request.body.comment,
+      }),
+  );
+
+  app.get(
+    '/api/public/polls/:id',
+    {
+      config: { access: { public: true } },
+      schema: {
+        summary: 'A poll with its results (public)',
+        params: IdParams,
+        response: { 200: PollSchema },
+      },
+    },
+    async (request) => getPublicPoll({ db, clock, pollId: request.params.id }),
+  );
+
+  app.post(
+    '/api/resident/polls/:id/votes',
+    {
+      config: { access: { public: true } },
+      schema: {
+        summary: 'Vote once per verified phone (resident token); a second vote is 409',
+        headers: residentHeaders,
+        params: IdParams,
+        body: PollVoteRequestSchema,
+        response: { 200: PollSchema },
+      },
+    },
+    async (request) =>
+      votePoll({
+        db,
+        clock,
+        session: await session(request),
+        pollId: request.params.id,
+        option: request.body.option,
+        gridCode: request.body.gridCode,
+      }),
+  );
+
+  app.post(
+    '/api/polls',
+    {
+      config: { access: { permission: 'notice.send' } },
+      schema: {
+        summary: 'Create a poll for the residents of an area; idempotent by clientId',
+        body: CreatePollRequestSchema,
+        response: { 200: PollSchema, 201: PollSchema },
+      },
+    },
+    async (request, reply) => {
+      const poll = await createPoll({ db, clock, actor: actorOf(request), input: request.body });
+      return reply.status(poll.created ? 201 : 200).send(poll);
+    },
+  );
+
+  void app.register(async (scope: App) => {
+    await acceptUploads(scope);
+
+    scope.post(
+      '/api/resident/reports/:id/photos',
+      {
+        config: { access: { public: true } },
+        bodyLimit: uploadBodyLimit,
+        schema: {
+          summary:
+            'A photo for a report of mine (resident token); `?clientId=` makes a retry return the first photo',
+          params: IdParams,
+          querystring: CasePhotoQuerySchema,
+          response: { 200: CasePhotoSchema, 201: CasePhotoSchema },
+        },
+      },
+      async (request, reply) => {
+        const { created, ...photo } = await addResidentPhoto({
+          db,
+          clock,
+          store,
+          session: await session(request),
+          caseId: request.params.id,
+          bytes: await uploadedBytes(request),
+          ...(request.query.clientId ? { clientId: request.query.clientId } : {}),
+        });
+        return reply.status(created ? 201 : 200).send(photo);
+      },
+    );
+
+    scope.get(
+      '/api/public/alerts/:id/photo',
+      {
+        config: { access: { public: true } },
+        schema: { summary: 'The photo of an open alert (404 once closed)', params: IdParams },
+      },
+      async (request, reply) => {
+        const bytes = await readAlertPhoto({ db, store, alertId: request.params.id, actor: null });
+        return reply.headers(imageHeaders('no-store')).send(bytes);
+      },
+    );
+
+    scope.get(
+      '/api/public/notices/:id/attachments/:attachmentId',
+      { config: { access: { public: true } }, schema: { params: AttachmentParams } },
+      async (request, reply) => {
+        const bytes = await readNoticeAttachment({
+          db,
+          store,
+          actor: null,
+          noticeId: request.params.id,
+          attachmentId: request.params.attachmentId,
+        });
+        return reply.headers(imageHeaders('private')).send(bytes);
+      },
+    );
+  });
+
+  registerResidentStreamRoute(app, ctx, hub, deps.pingMs ?? 25_000);
+}
+
+/** A resident stream subscriber: no grants, only the grid it follows (residentStreamGrid). */
+function streamActor(gridCode: string, gridPath: string): Actor {
+  const actor: Actor = {
+    userId: 0,
+    username: `resident-stream-${gridCode}`,
+    displayName: '居民 (resident)',
+    sessionId: 0,
+    grants: [],
+  };
+  residentStreamGrid.set(actor, { gridPath });
+  return actor;
+}
+
+const maxBufferedBytes = 1024 * 1024;
+
+/**
+ * `GET /api/public/grids/{code}/stream`: server-sent events of a grid's public page (public notices of its areas,
+ * alerts created or closed there), with `Last-Event-ID` (or `?lastEventId=`) replay, as `GET /api/stream` for staff.
+ */
+function registerResidentStreamRoute(app: App, ctx: AppContext, hub: RealtimeHub, pingMs: number): void {
+  app.addHook('preClose', async () => {
+    await hub.stop();
+  });
+  app.get(
+    '/api/public/grids/:code/stream',
+    {
+      config: { access: { public: true } },
+      schema: {
+        summary: "A grid's public events (server-sent events)",
+        description:
+          'text/event-stream: `event: notice` (public notices) and `event: alert` (alerts of the area created or ' +
+          'closed), `id` = outbox id; `Last-Event-ID` replays what was missed.',
+        params: CodeParams,
+        querystring: StreamQuerySchema,
+        response: {
+          200: {
+            description: 'server-sent events',
+            content: { 'text/event-stream': { schema: z.string() } },
+          },
+        },
+      },
+    },
+    async (request, reply) => {
+      const grid = await publicGrid(ctx.db, request.params.code);
+      const header = request.headers['last-event-id'];
+      const value = Array.isArray(header) ? header[0] : header;
+      const lastEventId =
+        value !== undefined && /^\d{1,15}$/.test(value.trim())
+          ? Number(value.trim())
+          : request.query.lastEventId;
+      reply.hijack();
+      const response = reply.raw;
+      response.writeHead(200, {
+        'content-type': 'text/event-stream; charset=utf-8',
+        'cache-control': 'no-cache',
+        'x-accel-buffering': 'no',
+        connection: 'keep-alive',
+        'x-request-id': request.id,
+      });
+      response.write('retry: 3000\n\n');
+      let subscription: RealtimeSubscription | undefined;
+      let finished = false;
+      const finish = (): void => {
+        if (finished) return;
+        finished = true;
+        clearInterval(ping);
+        subscription?.close();
+        if (!response.writableEnded) response.end();
+      };
+      const write = (chunk: string): void => {
+        if (finished) return;
+        response.write(chunk);
+        if (response.writableLength > maxBufferedBytes) finish();
+      };
+      const ping = setInterval(() => write('event: ping\ndata: {}\n\n'), pingMs);
+      ping.unref();
+      response.on('close', finish);
+      try {
+        subscription = await hub.subscribe({
+          actor: streamActor(grid.code, grid.path),
+          lastEventId,
+          deliver: (message) => write(formatServerSentEvent(message)),
+          end: finish,
+        });
+        if (finished) subscription.close();
+      } catch (error) {
+        request.log.warn({ err: error }, 'resident stream subscribe failed');
+        finish();
+      }
+    },
+  );
+}
