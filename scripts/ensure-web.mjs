@@ -1,6 +1,7 @@
-// Builds the web apps (apps/web/dist: the console, and the field app in dist/field) when a build is missing or older
-// than its sources, so that `npm install && npm start` shows them without a separate build step. Quiet when nothing
-// changed. After building, text assets get `.br` and `.gz` copies that the server sends to clients that accept them.
+// Builds the web apps (apps/web/dist: the console; the field app in dist/field; the resident pages in dist/r) when a
+// build is missing or older than its sources, so that `npm install && npm start` shows them without a separate build
+// step. Quiet when nothing changed (`--force` builds anyway). After building, text assets get `.br` and `.gz` copies
+// that the server sends to clients that accept them.
 import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -9,18 +10,24 @@ import { brotliCompressSync, constants, gzipSync } from 'node:zlib';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const web = path.join(root, 'apps/web');
-const hasField = existsSync(path.join(web, 'vite.field.config.ts'));
+// the apps beside the console: the field app (/field/) and the resident pages (/r/), each with its own Vite config
+const subApps = [
+  { name: 'field', config: 'vite.field.config.ts' },
+  { name: 'r', config: 'vite.resident.config.ts' },
+].filter((app) => existsSync(path.join(web, app.config)));
 const builtPages = [
   path.join(web, 'dist/index.html'),
-  ...(hasField ? [path.join(web, 'dist/field/index.html')] : []),
+  ...subApps.map((app) => path.join(web, 'dist', app.name, 'index.html')),
 ];
 const sources = [
   path.join(web, 'src'),
   path.join(web, 'index.html'),
   path.join(web, 'public'),
   path.join(web, 'field'),
+  path.join(web, 'resident'),
   path.join(web, 'vite.config.ts'),
   path.join(web, 'vite.field.config.ts'),
+  path.join(web, 'vite.resident.config.ts'),
   path.join(root, 'packages/contracts/src'),
 ];
 
@@ -51,7 +58,8 @@ function precompress(dir) {
 }
 
 const builtAt = Math.min(...builtPages.map((p) => (existsSync(p) ? statSync(p).mtimeMs : 0)));
-if (builtAt === 0 || Math.max(...sources.map(newest)) > builtAt) {
+const force = process.argv.includes('--force');
+if (force || builtAt === 0 || Math.max(...sources.map(newest)) > builtAt) {
   console.log('Building the web apps (apps/web: console and field app) …');
   // Build beside the live directory and swap it in, so a server serving the old build never sees it half-written.
   const dist = path.join(web, 'dist');
@@ -65,8 +73,8 @@ if (builtAt === 0 || Math.max(...sources.map(newest)) > builtAt) {
     });
   try {
     build('--outDir', next, '--emptyOutDir');
-    if (hasField)
-      build('--config', 'vite.field.config.ts', '--outDir', path.join(next, 'field'), '--emptyOutDir');
+    for (const app of subApps)
+      build('--config', app.config, '--outDir', path.join(next, app.name), '--emptyOutDir');
     precompress(next);
     if (existsSync(dist)) renameSync(dist, old);
     renameSync(next, dist);

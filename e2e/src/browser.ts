@@ -93,3 +93,25 @@ export async function animationsSettled(locator: Locator): Promise<void> {
     Promise.all(el.getAnimations({ subtree: true }).map((a) => a.finished.catch(() => undefined))),
   );
 }
+
+/**
+ * A phone (360×740, touch, Chinese, China time) for the field app, with the location permission granted and a
+ * position when given.
+ */
+export async function newPhoneContext(
+  browser: Browser,
+  baseUrl: string,
+  geolocation?: { latitude: number; longitude: number; accuracy?: number },
+): Promise<BrowserContext> {
+  return browser.newContext({
+    baseURL: baseUrl,
+    viewport: { width: 360, height: 740 },
+    deviceScaleFactor: 2,
+    isMobile: true,
+    hasTouch: true,
+    locale: 'zh-CN',
+    timezoneId: 'Asia/Shanghai',
+    permissions: ['geolocation'],
+    ...(geolocation ? { geolocation } : {}),
+  });
+}

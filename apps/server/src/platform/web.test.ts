@@ -16,6 +16,7 @@ function fakeDist(): string {
   write('index.html', '<title>console</title>');
   write('assets/console-abc.js', 'console.log("console");'.repeat(100));
   write('field/index.html', '<title>field</title>');
+  write('r/index.html', '<title>resident</title>');
   write('field/sw.js', 'self.addEventListener("fetch", () => {});');
   write('field/manifest.webmanifest', '{"name":"网格通"}');
   const fieldJs = 'console.log("field");'.repeat(100);
@@ -53,6 +54,13 @@ describe('web apps served by the server', () => {
       expect(response.body, url).toContain('field');
       expect(response.headers['cache-control']).toBe('no-cache');
     }
+  });
+
+  it('serves the resident pages under /r/ (a QR code links /r/<grid code>)', async () => {
+    expect((await get('/r')).headers.location).toBe('/r/');
+    const response = await get('/r/230803001001001');
+    expect(response.statusCode).toBe(200);
+    expect(response.body).toContain('resident');
   });
 
   it('never caches the service worker or the manifest, and caches hashed assets for a year', async () => {

@@ -21,7 +21,14 @@ const RegistryPage = lazy(() => import('./pages/registry/RegistryPage.tsx'));
 const PersonPage = lazy(() => import('./pages/registry/PersonPage.tsx'));
 const ImportPage = lazy(() => import('./pages/registry/ImportPage.tsx'));
 const SizingPage = lazy(() => import('./pages/registry/SizingPage.tsx'));
+const CompliancePage = lazy(() => import('./pages/fieldwork/CompliancePage.tsx'));
 const HotlinePage = lazy(() => import('./pages/hotline/HotlinePage.tsx'));
+const NoticesPage = lazy(() => import('./pages/notices/NoticesPage.tsx'));
+const NoticeComposePage = lazy(() => import('./pages/notices/NoticeComposePage.tsx'));
+const NoticeStatsPage = lazy(() => import('./pages/notices/NoticeStatsPage.tsx'));
+const AlertsPage = lazy(() => import('./pages/notices/AlertsPage.tsx'));
+const AlertCreatePage = lazy(() => import('./pages/notices/AlertCreatePage.tsx'));
+const AlertBoardPage = lazy(() => import('./pages/notices/AlertBoardPage.tsx'));
 
 function RequireSession({ children }: { children: ReactNode }) {
   const { me, loading } = useAuth();
@@ -61,7 +68,14 @@ export default function App() {
         <Route path="registry/persons/:id" element={<PersonPage />} />
         <Route path="registry/import" element={<ImportPage />} />
         <Route path="registry/sizing" element={<SizingPage />} />
+        <Route path="fieldwork" element={<CompliancePage />} />
         <Route path="hotline" element={<HotlinePage />} />
+        <Route path="notices" element={<NoticesPage />} />
+        <Route path="notices/new" element={<NoticeComposePage />} />
+        <Route path="notices/:id" element={<NoticeStatsPage />} />
+        <Route path="alerts" element={<AlertsPage />} />
+        <Route path="alerts/new" element={<AlertCreatePage />} />
+        <Route path="alerts/:id" element={<AlertBoardPage />} />
         <Route path="admin/regions" element={<RegionsAdmin />} />
         <Route path="admin/users" element={<UsersAdmin />} />
         <Route path="admin/departments" element={<DepartmentsAdmin />} />

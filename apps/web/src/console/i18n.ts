@@ -7,10 +7,12 @@ import { cockpitI18n } from './pages/cockpit/i18n.ts';
 import { adminI18n } from './pages/admin/i18n.ts';
 import { registryI18n } from './pages/registry/i18n.ts';
 import { hotlineI18n } from './pages/hotline/i18n.ts';
+import { fieldworkI18n } from './pages/fieldwork/i18n.ts';
+import { noticesI18n } from './pages/notices/i18n.ts';
 
 /**
  * zh-CN first (standing rule 5); English on the switch in the header. Each area of the console keeps its strings in
- * its own namespace (`common`, `map`, `workbench`, `cockpit`, `admin`, `registry`, `hotline`).
+ * its own namespace (`common`, `map`, `workbench`, `cockpit`, `admin`, `registry`, `hotline`, `fieldwork`, `notices`).
  */
 export const languages = ['zh-CN', 'en'] as const;
 const stored = typeof localStorage !== 'undefined' ? localStorage.getItem('wangge.lang') : null;
@@ -29,6 +31,8 @@ void i18n.use(initReactI18next).init({
       admin: adminI18n.zh,
       registry: registryI18n.zh,
       hotline: hotlineI18n.zh,
+      fieldwork: fieldworkI18n.zh,
+      notices: noticesI18n.zh,
     },
     en: {
       common: common.en,
@@ -38,6 +42,8 @@ void i18n.use(initReactI18next).init({
       admin: adminI18n.en,
       registry: registryI18n.en,
       hotline: hotlineI18n.en,
+      fieldwork: fieldworkI18n.en,
+      notices: noticesI18n.en,
     },
   },
 });

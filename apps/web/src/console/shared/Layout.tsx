@@ -8,9 +8,12 @@ import {
   FundOutlined,
   HomeOutlined,
   LogoutOutlined,
+  NotificationOutlined,
   PhoneOutlined,
   PlusCircleOutlined,
+  ScheduleOutlined,
   SettingOutlined,
+  SoundOutlined,
   TeamOutlined,
   UnorderedListOutlined,
   UploadOutlined,
@@ -62,6 +65,13 @@ export default function Layout() {
       label: t('registry:nav.group'),
       children: registry,
     });
+  }
+  if (can(me, 'fieldwork.monitor'))
+    items.push({ key: '/fieldwork', icon: <ScheduleOutlined />, label: t('fieldwork:nav') });
+  // 通知公告 and 紧急协查 (issue 7): whoever receives notices and alerts; composing is inside, behind notice.send.
+  if (can(me, 'notice.read')) {
+    items.push({ key: '/notices', icon: <SoundOutlined />, label: t('notices:nav.notices') });
+    items.push({ key: '/alerts', icon: <NotificationOutlined />, label: t('notices:nav.alerts') });
   }
   const admin: Item[] = [];
   if (can(me, 'region.import') || can(me, 'region.write'))

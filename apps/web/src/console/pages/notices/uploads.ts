@@ -1,0 +1,32 @@
+import type { AlertSummary, Notice } from '@wangge/contracts';
+import { api } from '../../api.ts';
+import { uploadFile } from '../registry/files.ts';
+
+/**
+ * The image uploads of notices and alerts (`POST /api/notices/{id}/attachments`, `POST /api/alerts/{id}/photo`):
+ * raw image bytes, which the typed JSON client does not carry (no endpoint for them in
+ * `packages/contracts/src/client.ts` yet), so they go through the registry's raw-upload helper like the other
+ * byte endpoints of the console. The server re-encodes each image without its metadata.
+ */
+export const imageAccept = 'image/jpeg,image/png,image/webp';
+
+function typeOf(file: File): string {
+  return ['image/jpeg', 'image/png', 'image/webp'].includes(file.type)
+    ? file.type
+    : 'application/octet-stream';
+}
+
+export function uploadNoticeImage(noticeId: number, file: File): Promise<Notice> {
+  return uploadFile<Notice>(`/api/notices/${noticeId}/attachments`, typeOf(file), file);
+}
+
+export function uploadAlertPhoto(alertId: number, file: File): Promise<AlertSummary> {
+  return uploadFile<AlertSummary>(`/api/alerts/${alertId}/photo`, typeOf(file), file);
+}
+
+export const noticeImageUrl = (noticeId: number, attachmentId: number) =>
+  api.url(`/api/notices/${noticeId}/attachments/${attachmentId}`);
+export const alertPhotoUrl = (alertId: number, version: string) =>
+  api.url(`/api/alerts/${alertId}/photo`, { v: version });
+export const sightingPhotoUrl = (alertId: number, sightingId: number) =>
+  api.url(`/api/alerts/${alertId}/sightings/${sightingId}/photo`);

@@ -1,0 +1,306 @@
+/**
+ * Notice fan-out benchmark (issue 7 "one notice to 10,000 SSE subscribers in one server process, time to the last
+ * delivery (p99) and reach, next to a plain Node SSE loop in the same run"; issue 9 W8. Goal: p99 ≤ 1 s, reach 100%).
+ *
+ *   DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres npm run bench:fanout [-- --subscribers 10000 --rounds 2]
+ *   npm run bench:fanout                        # PGlite (in a temporary directory)
+ *
+ * On a fresh database (PostgreSQL: a new database `wangge_bench_fanout_<pid>` on the server of DATABASE_URL, dropped
+ * at the end; else PGlite) seeded with the demo city, a real Wangge server (production config, started in this
+ * process) listens on 127.0.0.1, and the raw reference — a plain Node `http` SSE server (raw-server.ts) — runs in a
+ * child process. Rounds alternate Wangge, raw, Wangge, raw …; each round forks a fresh load generator
+ * (loadgen.ts, its own process) that opens N SSE streams with `http.request`:
+ *   Wangge: the residents' public streams `GET /api/public/grids/{code}/stream`, spread round-robin over the grids
+ *     of the demo street; once all are up, the street's centre operator (demo-street) sends ONE notice to the
+ *     residents of the street (`POST /api/notices`, target `residents`): commit → outbox → NOTIFY → realtime hub →
+ *     per-subscriber filter → SSE write;
+ *   raw: `GET /stream` on the raw server; `POST /send` writes one frame to every stream in a loop.
+ * Time to delivery = when a stream parsed the notice − the instant before the send request (the machine's
+ * monotonic clock, shared by both processes); a stream without it 30 s after the send is not reached.
+ * Prints both, the ratio of the p99s, and writes results.json beside this file.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { randomUUID } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+import pg from 'pg';
+import * as prettier from 'prettier';
+import { loadConfig } from '../../apps/server/src/platform/config.ts';
+import { systemClock } from '../../apps/server/src/platform/clock.ts';
+import { loadSecretBox } from '../../apps/server/src/platform/crypto.ts';
+import { one, openDatabase, rows, sql, type Database } from '../../apps/server/src/platform/db.ts';
+import { createLogger } from '../../apps/server/src/platform/logger.ts';
+import { migrate } from '../../apps/server/src/platform/migrate.ts';
+import { createWangge } from '../../apps/server/src/server.ts';
+import { seedDemoCity } from '../../apps/server/src/seed/demo-city.ts';
+import { demoPassword } from '../../apps/server/src/seed/demo-accounts.ts';
+import { runRound, startRawServer, type RoundOutcome } from './harness.ts';
+import type { RoundFigures } from './sse.ts';
+
+const argv = process.argv.slice(2);
+const option = (name: string, fallback: number) => {
+  const at = argv.indexOf(name);
+  const value = at >= 0 ? Number(argv[at + 1]) : NaN;
+  return Number.isInteger(value) && value > 0 ? value : fallback;
+};
+const subscribers = option('--subscribers', 10_000);
+const rounds = option('--rounds', 2);
+const timeoutMs = option('--timeout-seconds', 30) * 1000;
+const here = path.dirname(fileURLToPath(import.meta.url));
+const say = (line: string) => process.stdout.write(`${line}\n`);
+const loadAverage = () => os.loadavg().map((l) => Number(l.toFixed(2)));
+const loadAtStart = loadAverage();
+
+/* ---------------------------------------------------------------- a fresh database */
+
+const url = process.env.DATABASE_URL;
+const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'wangge-bench-fanout-'));
+let benchUrl: string | undefined;
+let benchDatabase: string | undefined;
+if (url) {
+  benchDatabase = `wangge_bench_fanout_${process.pid}`;
+  const admin = new pg.Client({ connectionString: url });
+  await admin.connect();
+  await admin.query(`drop database if exists ${benchDatabase} with (force)`);
+  await admin.query(`create database ${benchDatabase}`);
+  await admin.end();
+  const parsed = new URL(url);
+  parsed.pathname = `/${benchDatabase}`;
+  benchUrl = parsed.toString();
+}
+const logger = createLogger('warn');
+const db: Database = await openDatabase({
+  databaseUrl: benchUrl,
+  dataDir: path.join(dataDir, 'pglite'),
+  logger,
+});
+await migrate(db);
+const secrets = loadSecretBox({ dataDir });
+const seeded = Date.now();
+await seedDemoCity(db, { now: systemClock.now(), logger, secrets });
+say(`database: ${db.kind}; demo city seeded in ${((Date.now() - seeded) / 1000).toFixed(1)} s`);
+
+// The demo street operator's street, and its grids: every stream follows one of them.
+const street = await one<{ code: string; name: string; path: string }>(
+  db.orm,
+  sql`select r.code, r.name, r.path from app_user u join user_role ur on ur.user_id = u.id
+      join region r on r.path = ur.region_path
+      where u.username = 'demo-street' and ur.role = 'centre_operator'`,
+);
+if (!street) throw new Error('the demo city has no demo-street operator');
+const grids = (
+  await rows<{ code: string }>(
+    db.orm,
+    sql`select code from region where level = 'grid' and path like ${`${street.path}.%`} order by code`,
+  )
+).map((g) => g.code);
+if (grids.length === 0) throw new Error(`street ${street.code} has no grids`);
+say(
+  `target: residents of ${street.name} (${street.code}), ${grids.length} grids; ${subscribers} subscribers`,
+);
+
+/* ---------------------------------------------------------------- Wangge and the raw server on loopback */
+
+const config = {
+  ...loadConfig({}),
+  databaseUrl: benchUrl,
+  dataDir,
+  port: 0,
+  host: '127.0.0.1',
+  logLevel: 'warn' as const,
+  webDir: null,
+};
+const wangge = await createWangge({ config, db, logger, clock: systemClock });
+await wangge.app.listen({ port: 0, host: '127.0.0.1' });
+const address = wangge.app.server.address();
+if (!address || typeof address === 'string') throw new Error('no server address');
+const base = `http://127.0.0.1:${address.port}`;
+const login = await fetch(`${base}/api/auth/login`, {
+  method: 'POST',
+  headers: { 'content-type': 'application/json' },
+  body: JSON.stringify({ username: 'demo-street', password: demoPassword }),
+});
+if (!login.ok) throw new Error(`login failed: ${login.status} ${await login.text()}`);
+const { token } = (await login.json()) as { token: string };
+const raw = await startRawServer();
+
+const wanggeUrls = Array.from(
+  { length: subscribers },
+  (_, i) => `${base}/api/public/grids/${grids[i % grids.length]}/stream`,
+);
+const rawUrls = Array.from(
+  { length: subscribers },
+  (_, i) => `${raw.base}/stream?grid=${grids[i % grids.length]}`,
+);
+
+async function sendNotice(title: string): Promise<void> {
+  const response = await fetch(`${base}/api/notices`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+    body: JSON.stringify({
+      clientId: randomUUID(),
+      title,
+      body: '请各位居民注意：本周六上午九点至十一点小区停水检修。(benchmark notice: water off on Saturday 9–11.)',
+      target: { kind: 'residents', regionCode: street!.code },
+    }),
+  });
+  if (response.status !== 201) throw new Error(`send failed: ${response.status} ${await response.text()}`);
+}
+
+async function sendRaw(title: string): Promise<void> {
+  const response = await fetch(`${raw.base}/send`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ title }),
+  });
+  if (response.status !== 204) throw new Error(`raw send failed: ${response.status}`);
+}
+
+/* ---------------------------------------------------------------- rounds, alternating */
+
+interface Round {
+  round: number;
+  system: 'wangge' | 'raw';
+  figures: RoundFigures;
+  connectSeconds: number;
+  sendAnsweredMs: number;
+  closedEarly: number;
+  duplicates: number;
+  loadAverage: number[];
+}
+const results: Round[] = [];
+const fmt = (ms: number | null) => (ms === null ? 'not reached' : `${ms.toFixed(0)} ms`);
+const describeRound = (r: Round) =>
+  `reach ${(r.figures.reach * 100).toFixed(2)}% (${r.figures.received}/${r.figures.subscribers}) · ` +
+  `p50 ${fmt(r.figures.p50Ms)} · p95 ${fmt(r.figures.p95Ms)} · p99 ${fmt(r.figures.p99Ms)} · max ${fmt(r.figures.maxMs)} · ` +
+  `send answered in ${r.sendAnsweredMs.toFixed(0)} ms · connected ${r.figures.connected} in ${r.connectSeconds.toFixed(1)} s`;
+
+const settle = () => new Promise((resolve) => setTimeout(resolve, 1000));
+let broken = false;
+for (let round = 1; round <= rounds; round++) {
+  for (const system of ['wangge', 'raw'] as const) {
+    const marker = `基准测试通知 (fan-out benchmark) ${system} ${round} ${randomUUID().slice(0, 8)}`;
+    const outcome: RoundOutcome = await runRound({
+      urls: system === 'wangge' ? wanggeUrls : rawUrls,
+      marker,
+      timeoutMs,
+      send: () => (system === 'wangge' ? sendNotice(marker) : sendRaw(marker)),
+    });
+    const r: Round = {
+      round,
+      system,
+      figures: outcome.result.figures,
+      connectSeconds: outcome.ready.connectMs / 1000,
+      sendAnsweredMs: Number(outcome.sendAnsweredMs.toFixed(1)),
+      closedEarly: outcome.result.closedEarly,
+      duplicates: outcome.result.duplicates,
+      loadAverage: loadAverage(),
+    };
+    results.push(r);
+    say(`round ${round} ${system === 'wangge' ? 'Wangge' : 'raw   '}: ${describeRound(r)}`);
+    if (outcome.ready.failed > 0)
+      say(`  ${outcome.ready.failed} streams failed to open: ${outcome.ready.errors.join('; ')}`);
+    if (r.closedEarly > 0 || r.duplicates > 0)
+      say(`  ${r.closedEarly} streams closed early, ${r.duplicates} duplicate deliveries`);
+    // The reference must reach everyone: otherwise the workload (not Wangge) is broken and no figure counts.
+    if (system === 'raw' && (r.figures.reach < 1 || outcome.ready.failed > 0)) broken = true;
+    await settle(); // the closed streams leave both servers
+  }
+}
+
+/* ---------------------------------------------------------------- summary */
+
+const median = (values: (number | null)[]) => {
+  if (values.some((v) => v === null)) return null;
+  const sorted = (values as number[]).sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+};
+const medianOf = (system: 'wangge' | 'raw') => {
+  const mine = results.filter((r) => r.system === system).map((r) => r.figures);
+  return {
+    reach: Math.min(...mine.map((f) => f.reach)),
+    p50Ms: median(mine.map((f) => f.p50Ms)),
+    p95Ms: median(mine.map((f) => f.p95Ms)),
+    p99Ms: median(mine.map((f) => f.p99Ms)),
+    maxMs: median(mine.map((f) => f.maxMs)),
+  };
+};
+const wanggeMedian = medianOf('wangge');
+const rawMedian = medianOf('raw');
+const ratio =
+  wanggeMedian.p99Ms !== null && rawMedian.p99Ms !== null && rawMedian.p99Ms > 0
+    ? Number((wanggeMedian.p99Ms / rawMedian.p99Ms).toFixed(2))
+    : null;
+const goalMet = wanggeMedian.reach === 1 && wanggeMedian.p99Ms !== null && wanggeMedian.p99Ms <= 1000;
+
+const cell = (ms: number | null) => (ms === null ? '—' : ms.toFixed(0)).padStart(8);
+say('');
+say(`median of ${rounds} rounds, ${subscribers} subscribers   reach     p50 ms   p95 ms   p99 ms   max ms`);
+for (const [name, m] of [
+  ['Wangge', wanggeMedian],
+  ['raw Node SSE loop', rawMedian],
+] as const)
+  say(
+    `${name.padEnd(38)} ${`${(m.reach * 100).toFixed(2)}%`.padStart(7)} ${cell(m.p50Ms)} ${cell(m.p95Ms)} ${cell(m.p99Ms)} ${cell(m.maxMs)}`,
+  );
+say(`ratio of p99s (Wangge / raw): ${ratio === null ? '—' : `${ratio}×`}`);
+say(
+  `goal (p99 ≤ 1 s, reach 100%): ${goalMet ? 'met' : 'NOT met'}${db.kind === 'pglite' ? ' (PGlite; the goal is for PostgreSQL)' : ''}`,
+);
+const loadAtEnd = loadAverage();
+say(
+  `load average (1, 5, 15 min): ${loadAtStart.join(', ')} at the start, ${loadAtEnd.join(', ')} at the end`,
+);
+
+const summary = {
+  benchmark: 'notice-fanout',
+  at: new Date().toISOString(),
+  machine: {
+    cpus: os.cpus().length,
+    cpuModel: os.cpus()[0]?.model ?? null,
+    memoryGiB: Number((os.totalmem() / 1024 ** 3).toFixed(1)),
+    node: process.version,
+    platform: `${os.type()} ${os.release()}`,
+    loadAverageAtStart: loadAtStart,
+    loadAverageAtEnd: loadAtEnd,
+  },
+  database: db.kind,
+  subscribers,
+  grids: grids.length,
+  target: { kind: 'residents', regionCode: street.code, name: street.name },
+  timeoutSeconds: timeoutMs / 1000,
+  rounds: results,
+  median: { wangge: wanggeMedian, raw: rawMedian },
+  p99Ratio: ratio,
+  goal: { p99MaxMs: 1000, reach: 1, met: db.kind === 'postgres' ? goalMet : null },
+  referenceBroken: broken,
+};
+const resultsFile = path.join(here, 'results.json');
+// Formatted as the repository's prettier check wants it (short arrays on one line).
+fs.writeFileSync(
+  resultsFile,
+  await prettier.format(JSON.stringify(summary), {
+    ...(await prettier.resolveConfig(resultsFile)),
+    parser: 'json',
+  }),
+);
+say(`wrote ${path.relative(process.cwd(), resultsFile)}`);
+
+await raw.close();
+await wangge.app.close();
+await db.close();
+if (url && benchDatabase) {
+  await new Promise((resolve) => setTimeout(resolve, 500)); // the pool's sessions finish closing
+
+  const admin = new pg.Client({ connectionString: url });
+  await admin.connect();
+  await admin.query(`drop database if exists ${benchDatabase} with (force)`);
+  await admin.end();
+}
+fs.rmSync(dataDir, { recursive: true, force: true });
+if (broken) {
+  say('the raw reference did not reach every subscriber: the workload is broken, these figures do not count');
+  process.exitCode = 1;
+}
