@@ -38,21 +38,26 @@ function newest(p) {
   return readdirSync(p).reduce((m, name) => Math.max(m, newest(path.join(p, name))), s.mtimeMs);
 }
 
-/** Writes `<file>.br` and `<file>.gz` beside every text asset worth compressing. */
-function precompress(dir) {
+/**
+ * Writes `<file>.gz` beside every text asset worth compressing, and `<file>.br` (brotli at its best, slow to make)
+ * for the phone apps (field app, resident pages), where every kilobyte counts on a slow network; the console, used on
+ * office networks, gets gzip only, which keeps the first `npm start` quick.
+ */
+function precompress(dir, phone = false) {
   for (const name of readdirSync(dir)) {
     const file = path.join(dir, name);
     if (statSync(file).isDirectory()) {
-      precompress(file);
+      precompress(file, phone || subApps.some((app) => file === path.join(dir, app.name)));
       continue;
     }
     if (!/\.(js|mjs|css|html|svg|json|webmanifest|txt)$/.test(name)) continue;
     const bytes = readFileSync(file);
     if (bytes.length < 1024) continue;
-    writeFileSync(
-      `${file}.br`,
-      brotliCompressSync(bytes, { params: { [constants.BROTLI_PARAM_QUALITY]: 11 } }),
-    );
+    if (phone)
+      writeFileSync(
+        `${file}.br`,
+        brotliCompressSync(bytes, { params: { [constants.BROTLI_PARAM_QUALITY]: 11 } }),
+      );
     writeFileSync(`${file}.gz`, gzipSync(bytes, { level: 9 }));
   }
 }
@@ -60,7 +65,7 @@ function precompress(dir) {
 const builtAt = Math.min(...builtPages.map((p) => (existsSync(p) ? statSync(p).mtimeMs : 0)));
 const force = process.argv.includes('--force');
 if (force || builtAt === 0 || Math.max(...sources.map(newest)) > builtAt) {
-  console.log('Building the web apps (apps/web: console and field app) …');
+  console.log('Building the web apps (apps/web: console, field app, resident pages) …');
   // Build beside the live directory and swap it in, so a server serving the old build never sees it half-written.
   const dist = path.join(web, 'dist');
   const next = path.join(web, `dist.next-${process.pid}`);
