@@ -132,6 +132,12 @@ describe.runIf(browserAvailable())('field app: alerts and notices (网格通, is
     await context.setOffline(offline);
   }
 
+  /** A screenshot from the top of the screen (a click may have scrolled it). */
+  async function shot(page: Page, name: string): Promise<void> {
+    await page.evaluate(() => window.scrollTo(0, 0));
+    await screenshot(page, name);
+  }
+
   const syncState = async (page: Page) => (await page.getByTestId('sync-state').textContent()) ?? '';
   const banner = (page: Page, id: number) =>
     page.locator(`[data-testid=alert-banner][data-alert-id="${id}"]`);
@@ -192,7 +198,7 @@ describe.runIf(browserAvailable())('field app: alerts and notices (网格通, is
       .waitFor({ timeout: 30_000 });
     await expect.poll(() => syncState(p1), { timeout: 30_000 }).toBe('已全部同步');
     await p1.locator('.alert-photo').waitFor({ timeout: 20_000 });
-    await screenshot(p1, 'field-alert-page-ack');
+    await shot(p1, 'field-alert-page-ack');
 
     // phone 2 (on another screen) sees the banner with the photo, then reports a sighting with its location
     await banner(p2, id).getByTestId('alert-banner-photo').waitFor({ timeout: 20_000 });
@@ -245,7 +251,8 @@ describe.runIf(browserAvailable())('field app: alerts and notices (网格通, is
       .toContain('已找到');
     expect(await p2.locator('.alert-photo').count()).toBe(0);
     expect(await p2.getByTestId('sighting-form').count()).toBe(0);
-    await screenshot(p2, 'field-alert-closed');
+    expect(await p2.getByTestId('alert-ack').count()).toBe(0);
+    await shot(p2, 'field-alert-closed');
     await screenshot(p1, 'field-alert-gone');
     await c1.close();
     await c2.close();
@@ -315,7 +322,7 @@ describe.runIf(browserAvailable())('field app: alerts and notices (网格通, is
     await expect.poll(() => syncState(page)).toContain('1 条待同步');
     // the banner stays offline (cached)
     expect(await banner(page, id).count()).toBe(1);
-    await screenshot(page, 'field-alert-offline-ack');
+    await shot(page, 'field-alert-offline-ack');
     let detail = await get<AlertDetail>(streetToken, `/api/alerts/${id}`);
     expect(detail.grids.find((g) => g.gridCode === gridCode)!.acknowledgedAt).toBeNull();
 

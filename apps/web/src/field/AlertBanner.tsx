@@ -69,7 +69,7 @@ export function LiveDot() {
   const label = state === 'live' ? t('实时') : state === 'connecting' ? t('连接中') : t('未连接');
   return (
     <span
-      className={`live ${state}`}
+      className={`live-dot ${state}`}
       data-testid="live"
       data-state={state}
       title={label}

@@ -103,6 +103,8 @@ export default function AlertPage({ id }: { id: number }) {
                   <span className="tag pending" data-testid="alert-acked">
                     {t('已确认')}（{t('待同步')}）
                   </span>
+                ) : !open ? (
+                  <span className="tag">{t('未确认')}</span>
                 ) : (
                   <button
                     type="button"

@@ -52,6 +52,7 @@ const en: Record<string, string> = {
   已确认: 'Acknowledged',
   线索: 'Sightings',
   确认收到: 'Acknowledge',
+  未确认: 'Not acknowledged',
   待同步: 'waiting to sync',
   报告线索: 'Report a sighting',
   线索描述: 'What was seen',

@@ -202,6 +202,12 @@ describe('alerts', () => {
     });
     expect(upload.statusCode).toBe(200);
     expect(upload.json<{ hasPhoto: boolean }>().hasPhoto).toBe(true);
+    // one event, so open pages fetch the photo that came after the alert itself
+    const photoEvents = await one<{ n: number }>(
+      db.orm,
+      sql`select count(*)::int as n from outbox where topic = 'alert.photo' and (payload ->> 'alertId')::int = ${id}`,
+    );
+    expect(photoEvents?.n).toBe(1);
     const open = await get(null, `/api/public/alerts/${id}/photo`);
     expect(open.statusCode).toBe(200);
     expect(open.headers['content-type']).toBe('image/jpeg');

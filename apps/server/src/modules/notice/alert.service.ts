@@ -208,6 +208,8 @@ export async function setAlertPhoto(options: {
       if (locked?.status !== 'open') throw new DomainError('CONFLICT', '协查已结束 (the alert is closed)');
       await tx.execute(sql`update alert set photo_key = ${key}, photo_width = ${photo.width},
         photo_height = ${photo.height} where id = ${alertId}`);
+      // open pages (consoles, field apps, resident pages) fetch the new photo at once
+      await enqueue(tx, { topic: 'alert.photo', payload: eventPayload(locked) }, clock.now());
       return locked.photo_key;
     });
     if (previous) await store.delete(previous).catch(() => undefined);

@@ -7,7 +7,7 @@ import { overlaps } from './notice.scope.ts';
  * Alert and notice events on the realtime streams. Staff (`GET /api/stream`): an alert event goes to everyone whose
  * `notice.read` grants overlap the alert's area; a published notice to its recipients; a reminder to the workers of
  * the grids reminded; an escalation to the people added; a relay (已转达) to the senders over that grid (live
- * statistics). Residents (`GET /api/public/grids/{code}/stream`): public notices and alerts (created, closed) of
+ * statistics). Residents (`GET /api/public/grids/{code}/stream`): public notices and alerts (created, photo, closed) of
  * the areas their grid lies in — never acknowledgements or sightings.
  */
 
@@ -125,7 +125,8 @@ export function registerResidentStream(hub: RealtimeHub): void {
     const grid = residentStreamGrid.get(subscriber.actor);
     const target = row.payload.targetPath;
     if (!grid || typeof target !== 'string' || !isInside(target, grid.gridPath)) return null;
-    if (row.topic !== 'alert.created' && row.topic !== 'alert.closed') return null;
+    if (row.topic !== 'alert.created' && row.topic !== 'alert.photo' && row.topic !== 'alert.closed')
+      return null;
     return alertEvent(row);
   };
   const notices: RealtimeFilter = (row, subscriber) => {
