@@ -261,7 +261,11 @@ describe.runIf(browserAvailable())('field app: alerts and notices (网格通, is
   it('a notice to the street appears in 我的任务 live; 已转达 reaches the server’s statistics', async () => {
     const context = await newPhoneContext(browser, baseUrl, centre);
     const page = await signIn(context, 'demo-worker');
-    const unreadBefore = Number(await page.getByTestId('notice-unread').textContent());
+    // unread notices the worker already has (earlier flows may have sent some), from the server, not from a screen
+    // that may still be loading
+    const unreadBefore = (await get<{ unread: number }>(await token('demo-worker'), '/api/notices/mine'))
+      .unread;
+    await expect.poll(() => page.getByTestId('notice-unread').textContent()).toBe(String(unreadBefore));
     const title = `冬季防火安全通知-${tag}`;
     const notice = await call<{ id: number }>(streetToken, 'POST', '/api/notices', {
       clientId: randomUUID(),
