@@ -104,6 +104,8 @@ import {
   MyNoticeListSchema,
   NoticeSchema,
   NoticeStatsSchema,
+  PollListQuerySchema,
+  PollListSchema,
   PollSchema,
   PollVoteRequestSchema,
   PublicGridPageSchema,
@@ -116,6 +118,7 @@ import {
   ResidentTokenSchema,
   ResidentVerifyRequestSchema,
   SightingSchema,
+  StaffPollSchema,
 } from './notice.ts';
 import { ImportListQuerySchema, ImportListSchema, ImportResultSchema } from './registry-excel.ts';
 import {
@@ -639,6 +642,19 @@ export const endpoints = {
     path: '/api/polls',
     body: CreatePollRequestSchema,
     response: PollSchema,
+  }),
+  polls: endpoint({
+    method: 'GET',
+    path: '/api/polls',
+    query: PollListQuerySchema,
+    response: PollListSchema,
+  }),
+  poll: endpoint({ method: 'GET', path: '/api/polls/{id}', params: Id, response: StaffPollSchema }),
+  closePoll: endpoint({
+    method: 'POST',
+    path: '/api/polls/{id}/close',
+    params: Id,
+    response: StaffPollSchema,
   }),
   publicPoll: endpoint({ method: 'GET', path: '/api/public/polls/{id}', params: Id, response: PollSchema }),
   publicGridPage: endpoint({

@@ -362,6 +362,19 @@ export const PollSchema = z.object({
   created: z.boolean().optional(),
 });
 export type Poll = z.infer<typeof PollSchema>;
+/** A poll as the centres see it (`GET /api/polls`, `/api/polls/{id}`): the public poll and who, where and when. */
+export const StaffPollSchema = PollSchema.extend({
+  regionName: z.string(),
+  createdBy: z.string(),
+  createdAt: z.string(),
+  /** set when a centre closed it before `openUntil` (结束投票) */
+  closedAt: z.string().nullable(),
+  /** the caller may close it now (open, and the poll's area is inside the caller's scope) */
+  canClose: z.boolean(),
+});
+export type StaffPoll = z.infer<typeof StaffPollSchema>;
+export const PollListQuerySchema = z.object({ status: z.enum(['open', 'closed', 'all']).default('all') });
+export const PollListSchema = z.object({ items: z.array(StaffPollSchema) });
 export const PollVoteRequestSchema = z.object({
   option: z.number().int().min(0),
   /** the grid page the resident votes from: must be inside the poll's area */

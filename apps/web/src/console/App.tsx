@@ -29,6 +29,9 @@ const NoticeStatsPage = lazy(() => import('./pages/notices/NoticeStatsPage.tsx')
 const AlertsPage = lazy(() => import('./pages/notices/AlertsPage.tsx'));
 const AlertCreatePage = lazy(() => import('./pages/notices/AlertCreatePage.tsx'));
 const AlertBoardPage = lazy(() => import('./pages/notices/AlertBoardPage.tsx'));
+const PollsPage = lazy(() => import('./pages/notices/PollsPage.tsx'));
+const PollCreatePage = lazy(() => import('./pages/notices/PollCreatePage.tsx'));
+const PollPage = lazy(() => import('./pages/notices/PollPage.tsx'));
 
 function RequireSession({ children }: { children: ReactNode }) {
   const { me, loading } = useAuth();
@@ -76,6 +79,9 @@ export default function App() {
         <Route path="alerts" element={<AlertsPage />} />
         <Route path="alerts/new" element={<AlertCreatePage />} />
         <Route path="alerts/:id" element={<AlertBoardPage />} />
+        <Route path="polls" element={<PollsPage />} />
+        <Route path="polls/new" element={<PollCreatePage />} />
+        <Route path="polls/:id" element={<PollPage />} />
         <Route path="admin/regions" element={<RegionsAdmin />} />
         <Route path="admin/users" element={<UsersAdmin />} />
         <Route path="admin/departments" element={<DepartmentsAdmin />} />

@@ -2,6 +2,8 @@ import {
   CasePhotoQuerySchema,
   CasePhotoSchema,
   CreatePollRequestSchema,
+  PollListQuerySchema,
+  PollListSchema,
   PollSchema,
   PollVoteRequestSchema,
   PublicGridPageSchema,
@@ -13,6 +15,7 @@ import {
   ResidentReportSchema,
   ResidentTokenSchema,
   ResidentVerifyRequestSchema,
+  StaffPollSchema,
 } from '@wangge/contracts';
 import type { FastifyRequest } from 'fastify';
 import { z } from 'zod';
@@ -30,7 +33,7 @@ import { readAlertPhoto } from '../notice/alert.service.ts';
 import { readNoticeAttachment } from '../notice/notice.service.ts';
 import { residentStreamGrid } from '../notice/notice.stream.ts';
 import { acceptUploads, imageHeaders, uploadBodyLimit, uploadedBytes } from '../notice/notice.upload.ts';
-import { createPoll, getPublicPoll, votePoll } from './poll.service.ts';
+import { closePoll, createPoll, getPoll, getPublicPoll, listPolls, votePoll } from './poll.service.ts';
 import { publicGrid, publicGridPage } from './public.service.ts';
 import {
   addResidentPhoto,
@@ -237,6 +240,48 @@ export function registerResidentRoutes(
       const poll = await createPoll({ db, clock, actor: actorOf(request), input: request.body });
       return reply.status(poll.created ? 201 : 200).send(poll);
     },
+  );
+
+  app.get(
+    '/api/polls',
+    {
+      config: { access: { permission: 'notice.send' } },
+      schema: {
+        summary:
+          "Polls whose area overlaps the caller's scope, newest first (at most 200), with their counts",
+        querystring: PollListQuerySchema,
+        response: { 200: PollListSchema },
+      },
+    },
+    async (request) => ({
+      items: await listPolls({ db, clock, actor: actorOf(request), status: request.query.status }),
+    }),
+  );
+
+  app.get(
+    '/api/polls/:id',
+    {
+      config: { access: { permission: 'notice.send' } },
+      schema: {
+        summary: 'A poll with its counts per option and total (404 outside the caller’s scope)',
+        params: IdParams,
+        response: { 200: StaffPollSchema },
+      },
+    },
+    async (request) => getPoll({ db, clock, actor: actorOf(request), pollId: request.params.id }),
+  );
+
+  app.post(
+    '/api/polls/:id/close',
+    {
+      config: { access: { permission: 'notice.send' } },
+      schema: {
+        summary: '结束投票: close a poll before its deadline, once (already closed: 409)',
+        params: IdParams,
+        response: { 200: StaffPollSchema },
+      },
+    },
+    async (request) => closePoll({ db, clock, actor: actorOf(request), pollId: request.params.id }),
   );
 
   void app.register(async (scope: App) => {

@@ -3,6 +3,7 @@ import {
   ApartmentOutlined,
   BarChartOutlined,
   CalendarOutlined,
+  CheckSquareOutlined,
   DashboardOutlined,
   EnvironmentOutlined,
   FundOutlined,
@@ -73,6 +74,9 @@ export default function Layout() {
     items.push({ key: '/notices', icon: <SoundOutlined />, label: t('notices:nav.notices') });
     items.push({ key: '/alerts', icon: <NotificationOutlined />, label: t('notices:nav.alerts') });
   }
+  // 投票 (issue 7): the centres that ask residents.
+  if (can(me, 'notice.send'))
+    items.push({ key: '/polls', icon: <CheckSquareOutlined />, label: t('notices:nav.polls') });
   const admin: Item[] = [];
   if (can(me, 'region.import') || can(me, 'region.write'))
     admin.push({ key: '/admin/regions', icon: <AimOutlined />, label: t('nav.regions') });
