@@ -212,6 +212,9 @@ export function SyncBadge() {
   if (state.needLogin) {
     text = t('需要重新登录');
     tone = 'bad';
+  } else if (counts === null) {
+    text = t('检查中…');
+    tone = 'warn';
   } else if (counts.conflict > 0) {
     text = `${counts.conflict} ${t('条冲突')}`;
     tone = 'bad';

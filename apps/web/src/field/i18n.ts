@@ -17,6 +17,7 @@ const en: Record<string, string> = {
   条待同步: 'waiting',
   已全部同步: 'All synced',
   离线: 'Offline',
+  '检查中…': 'Checking…',
   分钟: 'min',
   '加载中…': 'Loading…',
   未能更新: 'Could not refresh',

@@ -50,8 +50,9 @@ export interface Counts {
   failed: number;
   conflict: number;
 }
-export function useCounts(): Counts {
-  return useLive(
+/** What the outbox holds; null until IndexedDB has answered (never claim "all synced" before knowing). */
+export function useCounts(): Counts | null {
+  return useLive<Counts | null>(
     async () => {
       const all = await db.outbox.where('status').anyOf('pending', 'failed', 'conflict').toArray();
       return {
@@ -61,7 +62,7 @@ export function useCounts(): Counts {
       };
     },
     [],
-    { pending: 0, failed: 0, conflict: 0 },
+    null,
   );
 }
 
