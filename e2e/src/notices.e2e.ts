@@ -85,11 +85,25 @@ describe.runIf(browserAvailable())('notices and alerts (通知公告 · 紧急�
       .fill('请各网格于今日内转达：明日有强降雨，低洼地带住户注意防范，地下车库及时转移车辆。');
     // the street is the default area (the sender's own); every grid below it receives the notice
     await expect.poll(() => page.locator('.ant-select:has(#notice-region)').textContent()).toContain('街道');
-    await page.locator('input[type=file]').setInputFiles({
+    await page.locator('input[type=file][accept^="image/"]').setInputFiles({
       name: 'flood.jpg',
       mimeType: 'image/jpeg',
       buffer: await photo({ r: 40, g: 110, b: 200 }),
     });
+    // a document besides the image: sent as it is, listed with its name and size
+    const pdf = Buffer.from(
+      '%PDF-1.4\n1 0 obj << /Type /Catalog /Pages 2 0 R >> endobj\n' +
+        '2 0 obj << /Type /Pages /Kids [] /Count 0 >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n',
+      'latin1',
+    );
+    await page.locator('input[type=file][accept^=".pdf"]').setInputFiles({
+      name: '防汛物资清单.pdf',
+      mimeType: 'application/pdf',
+      buffer: pdf,
+    });
+    await expect
+      .poll(() => page.getByTestId('notice-document-row').textContent())
+      .toContain('防汛物资清单.pdf');
     await page.getByLabel('提醒间隔（分钟）').fill('30');
     await page.locator('.ant-upload-list-item').first().waitFor();
     await animationsSettled(page.getByTestId('notice-compose-page'));
@@ -106,6 +120,15 @@ describe.runIf(browserAvailable())('notices and alerts (通知公告 · 紧急�
     const total = await gridRows.count();
     expect(total).toBeGreaterThan(1);
     await page.getByTestId('notice-attachment').first().waitFor();
+    const documentLink = page.getByTestId('notice-document');
+    await documentLink.waitFor();
+    expect(await documentLink.textContent()).toContain('防汛物资清单.pdf');
+    const download = await page.request.get(
+      new URL((await documentLink.getAttribute('href'))!, page.url()).href,
+    );
+    expect(download.status()).toBe(200);
+    expect(download.headers()['content-type']).toBe('application/pdf');
+    expect((await download.body()).equals(pdf)).toBe(true);
     await streamOpen(page);
     expect(await page.getByTestId('stat-grids').textContent()).toContain(`/ ${total}`);
     await screenshot(page, 'notices-stats');

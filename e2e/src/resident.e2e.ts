@@ -419,6 +419,67 @@ describe.runIf(browserAvailable())('resident pages (居民端)', () => {
     await again.close();
   });
 
+  it('a phone without location permission reports with a typed address: the case is in the page’s grid', async () => {
+    // no geolocation permission (WeChat's browser denied it, or indoors): the form says so and takes the address
+    const denied = await browser.newContext({
+      baseURL: baseUrl,
+      viewport: { width: 360, height: 740 },
+      deviceScaleFactor: 2,
+      isMobile: true,
+      hasTouch: true,
+      locale: 'zh-CN',
+      timezoneId: 'Asia/Shanghai',
+    });
+    const verified = await call<{ token: string; expiresAt: string; phone: string }>(
+      'POST',
+      '/api/resident/verify',
+      {
+        body: await (async () => {
+          const phone = phoneNumber(3);
+          expect((await call('POST', '/api/resident/codes', { body: { phone } })).status).toBe(200);
+          return { phone, code: await codeFromLog(phone) };
+        })(),
+      },
+    );
+    expect(verified.status).toBe(200);
+    await denied.addInitScript(
+      (value) => localStorage.setItem('wangge.resident.token', value),
+      JSON.stringify(verified.body),
+    );
+    const phonePage = await denied.newPage();
+    phonePage.on('pageerror', (e) => console.log(`page error: ${e.message}`));
+    await phonePage.goto(`/r/${gridCode}/report`);
+    await phonePage.getByTestId('no-fix').waitFor();
+    expect(await phonePage.getByTestId('by-grid').textContent()).toContain('将按本网格登记位置');
+    const title = `楼道灯坏了 ${tag}`;
+    await phonePage.getByLabel('标题').fill(title);
+    await phonePage.getByLabel('问题描述').fill('5 号楼 2 单元楼道灯不亮，老人上下楼不方便。');
+    // the address is required now
+    await phonePage.getByRole('button', { name: '提交' }).click();
+    await expect.poll(() => phonePage.getByRole('alert').textContent()).toContain('请填写详细地址');
+    await phonePage.getByLabel(/详细地址/).fill('5 号楼 2 单元');
+    await screenshot(phonePage, 'resident-report-no-gps');
+    await phonePage.getByRole('button', { name: '提交' }).click();
+    await phonePage.getByTestId('report-done').waitFor();
+    const serial = await phonePage.getByTestId('serial').textContent();
+    const mine = await call<{ items: { caseId: number; serial: string; gridCode: string }[] }>(
+      'GET',
+      '/api/resident/reports',
+      { resident: verified.body.token },
+    );
+    const item = mine.body.items.find((i) => i.serial === serial)!;
+    expect(item.gridCode).toBe(gridCode);
+    const reported = await call<{ channel: string; grid: { code: string }; address: string; title: string }>(
+      'GET',
+      `/api/cases/${item.caseId}`,
+      { bearer: centre },
+    );
+    expect(reported.status).toBe(200);
+    expect(reported.body).toMatchObject({ channel: 'resident', title, address: '5 号楼 2 单元' });
+    expect(reported.body.grid.code).toBe(gridCode);
+    await denied.close();
+  });
+
   it('switches to English', async () => {
     await page.getByRole('button', { name: /语言/ }).click();
     await page.getByRole('button', { name: 'Report a problem' }).first().waitFor();

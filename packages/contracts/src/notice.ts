@@ -208,6 +208,10 @@ export type CreateNoticeRequest = z.infer<typeof CreateNoticeRequestSchema>;
 
 export const NoticeAttachmentSchema = z.object({
   id: z.number().int(),
+  /** images are re-encoded JPEG; documents (PDF, .docx, .xlsx) are kept as sent */
+  kind: z.enum(['image', 'document']),
+  /** a document's sanitised file name (null for images) */
+  fileName: z.string().nullable(),
   contentType: z.string(),
   bytes: z.number().int(),
   width: z.number().int().nullable(),
@@ -286,18 +290,44 @@ export const ResidentTokenSchema = z.object({
   phone: z.string(),
 });
 
-export const ResidentReportRequestSchema = z.object({
-  clientId: z.uuid(),
-  title: z.string().trim().min(1).max(100),
-  description: z.string().trim().min(1).max(2000),
-  location: CaseLocationSchema,
-  address: z.string().trim().max(200).optional(),
-  /** an item of the taxonomy; default 咨询求助 (1001) for reports, 意见建议 (1002) for wishes */
-  categoryCode: z
-    .string()
-    .regex(/^\d{4}$/)
-    .optional(),
-});
+/**
+ * The place is a point (GPS) or, when the phone gives none (location denied, indoors), a typed address inside the
+ * grid of the page (`gridCode`): the case is then placed at the grid's representative point.
+ */
+export const ResidentReportRequestSchema = z
+  .object({
+    clientId: z.uuid(),
+    title: z.string().trim().min(1).max(100),
+    description: z.string().trim().min(1).max(2000),
+    location: CaseLocationSchema.optional(),
+    address: z.string().trim().max(200).optional(),
+    /** the grid of the page the resident is on (15 digits); required without a location */
+    gridCode: z
+      .string()
+      .regex(/^\d{15}$/, '网格编码为 15 位数字 (a grid code has 15 digits)')
+      .optional(),
+    /** an item of the taxonomy; default 咨询求助 (1001) for reports, 意见建议 (1002) for wishes */
+    categoryCode: z
+      .string()
+      .regex(/^\d{4}$/)
+      .optional(),
+  })
+  .superRefine((value, context) => {
+    if (value.location) return;
+    if (!value.gridCode)
+      context.addIssue({
+        code: 'custom',
+        path: ['location'],
+        message: '请开启定位,或填写所在网格内的地址 (give a location, or an address in the grid of the page)',
+      });
+    if (!value.address || value.address.length < 4)
+      context.addIssue({
+        code: 'custom',
+        path: ['address'],
+        message:
+          '未定位时须填写详细地址(至少 4 个字) (without a location, an address of at least 4 characters)',
+      });
+  });
 export type ResidentReportRequest = z.infer<typeof ResidentReportRequestSchema>;
 
 export const ResidentReportSchema = z.object({
@@ -336,7 +366,10 @@ export const PublicNoticeSchema = z.object({
   title: z.string(),
   body: z.string(),
   publishedAt: z.string(),
+  /** the notice's images */
   attachmentUrls: z.array(z.string()),
+  /** the notice's documents (PDF, .docx, .xlsx), downloaded from `url` */
+  documents: z.array(z.object({ url: z.string(), fileName: z.string(), bytes: z.number().int() })),
 });
 
 // ---------------------------------------------------------------------------------------------------------------

@@ -68,6 +68,8 @@ const en: Record<string, string> = {
   已转达: 'Relayed',
   '向网格群众转达后，逐个网格确认。': 'After telling the people of a grid, confirm it here.',
   无需转达: 'Nothing to relay',
+  附件: 'Attachment',
+  '下载失败，请联网后重试。': 'Download failed: try again when online.',
   我的网格: 'My grids',
   暂无: 'None',
   事项分类: 'Category',

@@ -99,7 +99,12 @@ export function App() {
         {screen === 'home' && <GridPage code={code} navigate={navigate} onGrid={setGridName} />}
         {screen === 'verify' && <Verify navigate={navigate} next={route.next ?? 'home'} />}
         {(screen === 'report' || screen === 'wish') && (
-          <ReportForm key={screen} kind={screen === 'report' ? 'report' : 'wish'} navigate={navigate} />
+          <ReportForm
+            key={screen}
+            kind={screen === 'report' ? 'report' : 'wish'}
+            gridCode={code}
+            navigate={navigate}
+          />
         )}
         {screen === 'mine' && <MyReports navigate={navigate} />}
       </main>

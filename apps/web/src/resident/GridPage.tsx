@@ -191,6 +191,22 @@ function NoticeItem({ notice }: { notice: PublicNotice }) {
       {notice.attachmentUrls.map((url) => (
         <img key={url} src={url} alt="" className="notice-img" loading="lazy" />
       ))}
+      {notice.documents.length > 0 && (
+        <ul className="notice-docs">
+          {notice.documents.map((d) => (
+            <li key={d.url}>
+              <a href={d.url} download={d.fileName} data-testid="notice-document">
+                📄 {d.fileName}
+              </a>{' '}
+              <span className="muted small">
+                {d.bytes >= 1024 * 1024
+                  ? `${(d.bytes / (1024 * 1024)).toFixed(1)} MB`
+                  : `${Math.max(1, Math.round(d.bytes / 1024))} KB`}
+              </span>
+            </li>
+          ))}
+        </ul>
+      )}
     </li>
   );
 }

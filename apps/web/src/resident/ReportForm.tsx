@@ -7,9 +7,19 @@ import { Icon } from './icons.tsx';
 
 /**
  * 随手拍 (a problem, channel resident) and 我的心愿 (a wish, channel wish): text, place (GPS with its accuracy, and an
- * address), a photo shrunk on the phone. One client id per form: a double tap or a retry makes one case.
+ * address), a photo shrunk on the phone. One client id per form: a double tap or a retry makes one case. GPS comes
+ * first; when the phone gives none (denied, indoors) the typed address is required and the case is placed in the
+ * grid of the page.
  */
-export function ReportForm({ kind, navigate }: { kind: 'report' | 'wish'; navigate: Navigate }) {
+export function ReportForm({
+  kind,
+  gridCode,
+  navigate,
+}: {
+  kind: 'report' | 'wish';
+  gridCode: string;
+  navigate: Navigate;
+}) {
   const clientId = useRef(newClientId());
   // one id per chosen photo: a retried upload after a lost answer returns the first photo
   const photoClientId = useRef(newClientId());
@@ -59,7 +69,10 @@ export function ReportForm({ kind, navigate }: { kind: 'report' | 'wish'; naviga
     setError(null);
     if (!title.trim()) return setError(t('请填写标题'));
     if (!description.trim()) return setError(t('请填写描述'));
-    if (!fix) return setError(t('需要定位'));
+    // without a fix: the typed address in the page's grid (only once locating has failed: GPS first)
+    const byAddress = !fix && locateError;
+    if (!fix && !byAddress) return setError(t('需要定位'));
+    if (byAddress && address.trim().length < 4) return setError(t('未定位时请填写详细地址（至少 4 个字）'));
     sending.current = true;
     setBusy(true);
     try {
@@ -67,7 +80,9 @@ export function ReportForm({ kind, navigate }: { kind: 'report' | 'wish'; naviga
         clientId: clientId.current,
         title: title.trim(),
         description: description.trim(),
-        location: { lng: fix.lng, lat: fix.lat, crs: 'wgs84' as const, accuracy: fix.accuracy },
+        ...(fix
+          ? { location: { lng: fix.lng, lat: fix.lat, crs: 'wgs84' as const, accuracy: fix.accuracy } }
+          : { gridCode }),
         ...(address.trim() ? { address: address.trim() } : {}),
       };
       // the same clientId again answers the first case
@@ -171,14 +186,32 @@ export function ReportForm({ kind, navigate }: { kind: 'report' | 'wish'; naviga
           {t('获取定位')}
         </button>
       </div>
-      <label htmlFor={`${prefix}-address`}>{t('详细地址')}</label>
+      {!fix && locateError && (
+        <p className="hint" data-testid="no-fix" role="status">
+          {t('没有获取到定位也没关系：请填写详细地址，将按本网格登记位置')}
+        </p>
+      )}
+      <label htmlFor={`${prefix}-address`}>
+        {t('详细地址')}
+        {!fix && locateError && <span className="required"> *</span>}
+      </label>
       <input
         id={`${prefix}-address`}
         maxLength={200}
+        required={!fix && locateError}
+        aria-describedby={!fix && locateError ? `${prefix}-address-grid` : undefined}
         placeholder={t('如：3 号楼东侧、光复路口')}
         value={address}
-        onChange={(e) => setAddress(e.target.value)}
+        onChange={(e) => {
+          setAddress(e.target.value);
+          if (!fix) setError(null);
+        }}
       />
+      {!fix && locateError && (
+        <p className="muted" id={`${prefix}-address-grid`} data-testid="by-grid">
+          {t('将按本网格登记位置')}
+        </p>
+      )}
       {photoFailed && (
         <p className="error" role="alert">
           {t('照片上传失败')}

@@ -62,6 +62,10 @@ const en: Record<string, string> = {
   请填写标题: 'Enter a title',
   请填写描述: 'Describe it',
   需要定位: 'A location is needed: tap “Use my location”',
+  '没有获取到定位也没关系：请填写详细地址，将按本网格登记位置':
+    'No location? No problem: type the address and we will place it in this grid',
+  将按本网格登记位置: 'Will be placed in this grid',
+  '未定位时请填写详细地址（至少 4 个字）': 'Without a location, type the address (at least 4 characters)',
   照片上传失败: 'The photo could not be sent; the report was saved',
   查看我的上报: 'See my reports',
   暂无上报: 'Nothing reported yet',

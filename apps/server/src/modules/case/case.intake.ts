@@ -145,6 +145,11 @@ export async function createCase(options: {
    * commit with the case or not at all. Not called on a replay of the clientId.
    */
   alsoWrite?: (tx: Executor, created: { id: number; serial: string }) => Promise<void>;
+  /**
+   * The point is not where the reporter stood but a stand-in (a grid's representative point for a typed address):
+   * why, kept as the grid override reason and marked `approximate` in the timeline.
+   */
+  approximatePlace?: string;
 }): Promise<CaseCreated> {
   const { db, clock, actor, router, secrets, input } = options;
 
@@ -162,6 +167,7 @@ export async function createCase(options: {
     gridCode = input.gridCode;
     overrideReason = input.gridOverrideReason;
   }
+  if (options.approximatePlace) overrideReason = options.approximatePlace;
   if (!gridCode)
     throw new DomainError(
       'CASE_OUTSIDE_GRIDS',
@@ -258,6 +264,7 @@ export async function createCase(options: {
             channel: input.channel,
             gridCode: grid.code,
             ...(overrideReason ? { gridOverride: { located, reason: overrideReason } } : {}),
+            ...(options.approximatePlace ? { approximate: true } : {}),
             ...(input.anonymous ? { anonymous: true } : {}),
             ...(input.location.accuracy !== undefined ? { accuracy: input.location.accuracy } : {}),
             ...(options.requestId ? { requestId: options.requestId } : {}),

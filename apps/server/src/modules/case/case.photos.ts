@@ -18,10 +18,11 @@ export interface PhotoStore {
   delete(key: string): Promise<void>;
 }
 
-/** Photos as files under `<root>` (normally `<dataDir>/photos`), one per key. */
+/** Photos (and notice documents) as files under `<root>` (normally `<dataDir>/photos`), one per key. */
 export function filesystemPhotoStore(root: string): PhotoStore {
   const fileOf = (key: string): string => {
-    if (!/^[A-Za-z0-9/_-]+\.jpg$/.test(key) || key.includes('..')) throw new Error(`bad photo key ${key}`);
+    if (!/^[A-Za-z0-9/_-]+\.(jpg|pdf|docx|xlsx)$/.test(key) || key.includes('..'))
+      throw new Error(`bad photo key ${key}`);
     return path.join(root, key);
   };
   return {

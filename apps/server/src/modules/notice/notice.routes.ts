@@ -40,10 +40,19 @@ import {
   readNotice,
   readNoticeAttachment,
 } from './notice.service.ts';
-import { acceptUploads, imageHeaders, uploadBodyLimit, uploadedBytes } from './notice.upload.ts';
+import {
+  acceptUploads,
+  attachmentHeaders,
+  documentBodyLimit,
+  imageHeaders,
+  uploadBodyLimit,
+  uploadedBytes,
+  uploadedFile,
+} from './notice.upload.ts';
 
 const IdParams = z.object({ id: z.coerce.number().int().positive() });
 const AttachmentParams = IdParams.extend({ attachmentId: z.coerce.number().int().positive() });
+const AttachmentQuery = z.object({ name: z.string().max(1000).optional() });
 const SightingParams = IdParams.extend({ sightingId: z.coerce.number().int().positive() });
 
 /** Staff routes: alerts (紧急协查) and notices (通知). */
@@ -307,8 +316,15 @@ export function registerNoticeRoutes(
       '/api/notices/:id/attachments',
       {
         config: { access: { permission: 'notice.send' } },
-        bodyLimit: uploadBodyLimit,
-        schema: { params: IdParams, response: { 200: NoticeSchema } },
+        bodyLimit: documentBodyLimit,
+        schema: {
+          summary:
+            'An image (≤ 10 MB, re-encoded) or a document (PDF, .docx, .xlsx; ≤ 20 MB, kept as sent) for a notice; ' +
+            'the file name is the multipart file name or `?name=`',
+          params: IdParams,
+          querystring: AttachmentQuery,
+          response: { 200: NoticeSchema },
+        },
       },
       async (request) =>
         addNoticeAttachment({
@@ -317,7 +333,7 @@ export function registerNoticeRoutes(
           actor: actorOf(request),
           store,
           noticeId: request.params.id,
-          bytes: await uploadedBytes(request),
+          ...(await uploadedFile(request)),
         }),
     );
 
@@ -325,14 +341,14 @@ export function registerNoticeRoutes(
       '/api/notices/:id/attachments/:attachmentId',
       { config: { access: { permission: 'notice.read' } }, schema: { params: AttachmentParams } },
       async (request, reply) => {
-        const bytes = await readNoticeAttachment({
+        const attachment = await readNoticeAttachment({
           db,
           store,
           actor: actorOf(request),
           noticeId: request.params.id,
           attachmentId: request.params.attachmentId,
         });
-        return reply.headers(imageHeaders('private')).send(bytes);
+        return reply.headers(attachmentHeaders(attachment)).send(attachment.bytes);
       },
     );
   });

@@ -10,6 +10,7 @@ import { enqueue } from '../../platform/outbox.ts';
 import { wakeRealtime } from '../../platform/realtime.ts';
 import { normalisePhoto, type PhotoStore } from '../case/case.photos.ts';
 import { findRegion } from '../region/index.ts';
+import { documentMaxBytes, documentTypes, sanitiseFileName, sniffDocument } from './notice.documents.ts';
 import { bad, iso, notFound, overlapsAny, under, underColumn } from './notice.scope.ts';
 
 /**
@@ -41,6 +42,8 @@ interface NoticeRow {
   created_at: Date | string;
   attachments: {
     id: number;
+    kind: 'image' | 'document';
+    fileName: string | null;
     contentType: string;
     bytes: number;
     width: number | null;
@@ -51,7 +54,8 @@ interface NoticeRow {
 export const noticeColumns = sql`n.id::int as id, n.title, n.body, n.target_kind, n.region_code, n.region_path,
   n.grid_codes, n.roles, n.public, n.status, n.publish_at, n.published_at, n.remind_after_minutes, n.grid_count,
   n.recipient_count, n.created_by::int as created_by, n.created_at,
-  coalesce((select json_agg(json_build_object('id', a.id, 'contentType', a.content_type, 'bytes', a.bytes,
+  coalesce((select json_agg(json_build_object('id', a.id, 'kind', a.kind, 'fileName', a.file_name,
+      'contentType', a.content_type, 'bytes', a.bytes,
       'width', a.width, 'height', a.height) order by a.id)
     from notice_attachment a where a.notice_id = n.id), '[]'::json) as attachments`;
 
@@ -545,7 +549,11 @@ export async function listSentNotices(options: { db: Database; actor: Actor }): 
   return found.map((row) => presentNotice(row));
 }
 
-/** An image attached to a notice (sniffed, re-encoded without metadata), before or after publishing. */
+/**
+ * An image (sniffed, re-encoded without metadata; at most 10 MB) or a document (PDF, .docx, .xlsx: sniffed from
+ * the bytes, stored unchanged under the sanitised file name; at most 20 MB) attached to a notice, before or after
+ * publishing; at most 9 of each.
+ */
 export async function addNoticeAttachment(options: {
   db: Database;
   clock: Clock;
@@ -553,27 +561,52 @@ export async function addNoticeAttachment(options: {
   store: PhotoStore;
   noticeId: number;
   bytes: Buffer;
+  fileName?: string;
 }): Promise<Notice> {
   const { db, clock, actor, store, noticeId } = options;
   const row = await loadNotice(db.orm, noticeId);
   if (!row) throw notFound('未找到通知 (notice not found)');
   requireSender(actor, row);
-  if (options.bytes.length > caseIntakeLimits.photoMaxBytes)
+  const document = sniffDocument(options.bytes);
+  const kind = document ? 'document' : 'image';
+  if (document && options.bytes.length > documentMaxBytes)
+    throw new DomainError('PAYLOAD_TOO_LARGE', '文件超过 20 MB (file larger than 20 MB)');
+  if (!document && options.bytes.length > caseIntakeLimits.photoMaxBytes)
     throw new DomainError('PAYLOAD_TOO_LARGE', '图片超过 10 MB (image larger than 10 MB)');
   const count = await one<{ n: number }>(
     db.orm,
-    sql`select count(*)::int as n from notice_attachment where notice_id = ${noticeId}`,
+    sql`select count(*)::int as n from notice_attachment where notice_id = ${noticeId} and kind = ${kind}`,
   );
-  if ((count?.n ?? 0) >= 9) throw bad('file', '每条通知最多 9 张图片 (at most 9 images per notice)');
-  const image = await normalisePhoto(options.bytes);
+  if ((count?.n ?? 0) >= 9)
+    throw document
+      ? bad('file', '每条通知最多 9 个文件 (at most 9 documents per notice)')
+      : bad('file', '每条通知最多 9 张图片 (at most 9 images per notice)');
+  const stored = document
+    ? {
+        bytes: options.bytes,
+        contentType: documentTypes[document].contentType,
+        width: null,
+        height: null,
+        fileName: sanitiseFileName(options.fileName, document),
+        extension: documentTypes[document].extension,
+      }
+    : await normalisePhoto(options.bytes).then(
+        (image) => ({ ...image, contentType: 'image/jpeg', fileName: null, extension: '.jpg' }),
+        () => {
+          throw bad(
+            'file',
+            '只能上传图片、PDF、Word (.docx) 或 Excel (.xlsx) 文件 (only images, PDF, Word .docx or Excel .xlsx files)',
+          );
+        },
+      );
   const now = clock.now().toISOString();
-  const key = `notices/${now.slice(0, 4)}/${now.slice(5, 7)}/${crypto.randomUUID()}.jpg`;
-  await store.put(key, image.bytes);
+  const key = `notices/${now.slice(0, 4)}/${now.slice(5, 7)}/${crypto.randomUUID()}${stored.extension}`;
+  await store.put(key, stored.bytes);
   try {
     await db.orm
-      .execute(sql`insert into notice_attachment (notice_id, storage_key, content_type, bytes, width,
-      height, created_at) values (${noticeId}, ${key}, 'image/jpeg', ${image.bytes.length}, ${image.width},
-      ${image.height}, ${now})`);
+      .execute(sql`insert into notice_attachment (notice_id, storage_key, kind, file_name, content_type,
+      bytes, width, height, created_at) values (${noticeId}, ${key}, ${kind}, ${stored.fileName},
+      ${stored.contentType}, ${stored.bytes.length}, ${stored.width}, ${stored.height}, ${now})`);
   } catch (error) {
     await store.delete(key).catch(() => undefined);
     throw error;
@@ -591,10 +624,10 @@ export async function readNoticeAttachment(options: {
   actor: Actor | null;
   noticeId: number;
   attachmentId: number;
-}): Promise<Buffer> {
+}): Promise<{ bytes: Buffer; kind: 'image' | 'document'; contentType: string; fileName: string | null }> {
   const { db, store, actor, noticeId, attachmentId } = options;
   const row = await loadNotice(db.orm, noticeId);
-  const gone = (): DomainError => notFound('未找到图片 (image not found)');
+  const gone = (): DomainError => notFound('未找到附件 (attachment not found)');
   if (!row) throw gone();
   if (actor) {
     const mine = await one<{ n: number }>(
@@ -603,11 +636,17 @@ export async function readNoticeAttachment(options: {
     );
     if (!mine) requireSender(actor, row);
   } else if (!row.public || row.status !== 'published') throw gone();
-  const found = await one<{ storage_key: string }>(
+  const found = await one<{
+    storage_key: string;
+    kind: 'image' | 'document';
+    content_type: string;
+    file_name: string | null;
+  }>(
     db.orm,
-    sql`select storage_key from notice_attachment where id = ${attachmentId} and notice_id = ${noticeId}`,
+    sql`select storage_key, kind, content_type, file_name from notice_attachment
+        where id = ${attachmentId} and notice_id = ${noticeId}`,
   );
   const bytes = found ? await store.get(found.storage_key) : undefined;
-  if (!bytes) throw gone();
-  return bytes;
+  if (!found || !bytes) throw gone();
+  return { bytes, kind: found.kind, contentType: found.content_type, fileName: found.file_name };
 }

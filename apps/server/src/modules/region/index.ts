@@ -6,7 +6,7 @@ import { registerRegionReadRoutes } from './region.routes.ts';
 import { registerRegionWriteRoutes } from './region.write.routes.ts';
 
 export type { GridRouter } from './grid-router.ts';
-export { findRegion, type RegionLevel, type RegionRow } from './region.queries.ts';
+export { currentGridPoint, findRegion, type RegionLevel, type RegionRow } from './region.queries.ts';
 
 /** The region module: territory, boundaries, point → grid routing, tiles. */
 export async function registerRegionModule(app: App, ctx: AppContext): Promise<{ router: GridRouter }> {

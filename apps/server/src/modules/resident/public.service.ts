@@ -46,10 +46,15 @@ export async function publicGridPage(options: {
     body: string;
     published_at: Date | string;
     attachment_ids: number[];
+    documents: { id: number; fileName: string; bytes: number }[];
   }>(
     db.orm,
     sql`select n.id::int as id, n.title, n.body, n.published_at,
-          array(select a.id::int from notice_attachment a where a.notice_id = n.id order by a.id) as attachment_ids
+          array(select a.id::int from notice_attachment a where a.notice_id = n.id and a.kind = 'image'
+            order by a.id) as attachment_ids,
+          coalesce((select json_agg(json_build_object('id', a.id, 'fileName', a.file_name, 'bytes', a.bytes)
+              order by a.id)
+            from notice_attachment a where a.notice_id = n.id and a.kind = 'document'), '[]'::json) as documents
         from notice n
         where n.public and n.status = 'published' and n.region_path in (${prefixesOf(grid.path)})
         order by n.published_at desc, n.id desc limit 50`,
@@ -85,6 +90,11 @@ export async function publicGridPage(options: {
       body: n.body,
       publishedAt: new Date(n.published_at).toISOString(),
       attachmentUrls: n.attachment_ids.map((a) => `/api/public/notices/${n.id}/attachments/${a}`),
+      documents: n.documents.map((d) => ({
+        url: `/api/public/notices/${n.id}/attachments/${d.id}`,
+        fileName: d.fileName,
+        bytes: Number(d.bytes),
+      })),
     })),
     alerts: alerts.map((a) => {
       const open = a.status === 'open';

@@ -32,7 +32,13 @@ import type { GridRouter } from '../region/index.ts';
 import { readAlertPhoto } from '../notice/alert.service.ts';
 import { readNoticeAttachment } from '../notice/notice.service.ts';
 import { residentStreamGrid } from '../notice/notice.stream.ts';
-import { acceptUploads, imageHeaders, uploadBodyLimit, uploadedBytes } from '../notice/notice.upload.ts';
+import {
+  acceptUploads,
+  attachmentHeaders,
+  imageHeaders,
+  uploadBodyLimit,
+  uploadedBytes,
+} from '../notice/notice.upload.ts';
 import { closePoll, createPoll, getPoll, getPublicPoll, listPolls, votePoll } from './poll.service.ts';
 import { publicGrid, publicGridPage } from './public.service.ts';
 import {
@@ -330,14 +336,14 @@ export function registerResidentRoutes(
       '/api/public/notices/:id/attachments/:attachmentId',
       { config: { access: { public: true } }, schema: { params: AttachmentParams } },
       async (request, reply) => {
-        const bytes = await readNoticeAttachment({
+        const attachment = await readNoticeAttachment({
           db,
           store,
           actor: null,
           noticeId: request.params.id,
           attachmentId: request.params.attachmentId,
         });
-        return reply.headers(imageHeaders('private')).send(bytes);
+        return reply.headers(attachmentHeaders(attachment)).send(attachment.bytes);
       },
     );
   });

@@ -1,6 +1,6 @@
 import crypto from 'node:crypto';
 import type { Logger } from 'pino';
-import { noticeLimits, type ResidentReportRequest } from '@wangge/contracts';
+import { noticeLimits, type CreateCaseRequest, type ResidentReportRequest } from '@wangge/contracts';
 import type { Actor } from '../../platform/access.ts';
 import type { Clock } from '../../platform/clock.ts';
 import { maskPhone, type SecretBox } from '../../platform/crypto.ts';
@@ -9,7 +9,7 @@ import { DomainError } from '../../platform/errors.ts';
 import { createCase } from '../case/case.intake.ts';
 import { addCasePhoto, type PhotoStore } from '../case/case.photos.ts';
 import { applyAction } from '../case/case.transition.ts';
-import type { GridRouter } from '../region/index.ts';
+import { currentGridPoint, type GridRouter } from '../region/index.ts';
 
 /**
  * Residents without an account (居民端 H5): a phone verified by a 6-digit code gets a token (random, only its
@@ -230,6 +230,22 @@ async function residentActor(ex: Executor, session: ResidentSession): Promise<Ac
   };
 }
 
+const approximateReason = '居民未提供定位,按所在网格登记 (no GPS from the resident: placed at the grid)';
+
+/**
+ * Where a report is: its GPS point; without one, the grid of the page (current, else 404) at its representative
+ * point, the typed address saying where in it.
+ */
+async function reportPlace(
+  db: Database,
+  input: ResidentReportRequest,
+): Promise<{ location: CreateCaseRequest['location']; gridCode?: string }> {
+  if (input.location) return { location: input.location };
+  const grid = input.gridCode ? await currentGridPoint(db.orm, input.gridCode) : undefined;
+  if (!grid) throw new DomainError('NOT_FOUND', '未找到网格 (grid not found)');
+  return { location: { lng: grid.lng, lat: grid.lat, crs: 'wgs84' }, gridCode: grid.code };
+}
+
 /**
  * 随手拍 / 我的心愿: a case with channel 'resident' or 'wish' through the intake, the verified phone (sealed) as its
  * contact, idempotent by clientId; rate-limited per phone and per address a day.
@@ -268,6 +284,7 @@ export async function residentReport(options: {
       throw rateLimited('当前网络今日上报过多,请明天再试 (daily limit of reports from this address reached)');
   }
   const actor = await residentActor(db.orm, session);
+  const place = await reportPlace(db, input);
   const created = await createCase({
     db,
     clock,
@@ -281,12 +298,14 @@ export async function residentReport(options: {
       categoryCode: input.categoryCode ?? (kind === 'report' ? '1001' : '1002'),
       channel: kind === 'report' ? 'resident' : 'wish',
       urgent: false,
-      location: input.location,
+      location: place.location,
+      ...(place.gridCode ? { gridCode: place.gridCode, gridOverrideReason: approximateReason } : {}),
       ...(input.address ? { address: input.address } : {}),
       contact: secrets.decrypt(session.phoneCipher),
       anonymous: false,
       extra: {},
     },
+    ...(place.gridCode ? { approximatePlace: approximateReason } : {}),
     alsoWrite: async (tx, c) => {
       await tx.execute(sql`insert into resident_report (case_id, phone_hash, address_hash, kind, created_at)
         values (${c.id}, ${session.phoneHash}, ${addressHash}, ${kind}, ${now.toISOString()})`);

@@ -1,4 +1,4 @@
-import { PlusOutlined, SendOutlined } from '@ant-design/icons';
+import { FileOutlined, PaperClipOutlined, PlusOutlined, SendOutlined } from '@ant-design/icons';
 import { useMutation, useQuery } from '@tanstack/react-query';
 import {
   noticeLimits,
@@ -33,7 +33,13 @@ import { Loading } from '../../shared/states.tsx';
 import { Forbidden, PageHeader, showServerErrors } from '../admin/common.tsx';
 import { RegionTreeSelect } from '../admin/RegionTreeSelect.tsx';
 import { formatTime } from './ui.tsx';
-import { imageAccept, uploadNoticeImage } from './uploads.ts';
+import {
+  documentAccept,
+  formatBytes,
+  imageAccept,
+  uploadNoticeDocument,
+  uploadNoticeImage,
+} from './uploads.ts';
 
 type TargetKind = (typeof noticeTargetKindValues)[number];
 type Role = (typeof noticeRoleValues)[number];
@@ -49,6 +55,7 @@ interface Values {
   publishAt?: Dayjs;
   remindAfterMinutes?: number | null;
   images?: UploadFile[];
+  documents?: UploadFile[];
 }
 
 // `target.*` errors have no single field on the form: they are shown above the buttons.
@@ -90,10 +97,14 @@ export default function NoticeComposePage() {
       };
       const notice = await api.createNotice({ body });
       const failures: string[] = [];
-      for (const file of values.images ?? []) {
+      const files = [
+        ...(values.images ?? []).map((file) => ({ file, upload: uploadNoticeImage })),
+        ...(values.documents ?? []).map((file) => ({ file, upload: uploadNoticeDocument })),
+      ];
+      for (const { file, upload } of files) {
         if (uploaded.current.has(file.uid) || !file.originFileObj) continue;
         try {
-          await uploadNoticeImage(notice.id, file.originFileObj);
+          await upload(notice.id, file.originFileObj);
           uploaded.current.add(file.uid);
         } catch (e) {
           failures.push(errorMessage(e));
@@ -127,7 +138,7 @@ export default function NoticeComposePage() {
           form={form}
           layout="vertical"
           requiredMark
-          initialValues={{ kind: 'region', when: 'now', regionCode: home?.code, images: [] }}
+          initialValues={{ kind: 'region', when: 'now', regionCode: home?.code, images: [], documents: [] }}
           onFinish={(values) => {
             setProblem(null);
             create.mutate(values);
@@ -162,6 +173,41 @@ export default function NoticeComposePage() {
                 <PlusOutlined />
                 <div style={{ marginTop: 6 }}>{t('compose.addImage')}</div>
               </button>
+            </Upload>
+          </Form.Item>
+          <Form.Item
+            name="documents"
+            label={t('compose.documents')}
+            extra={t('compose.documentsHint')}
+            valuePropName="fileList"
+            getValueFromEvent={(e: { fileList: UploadFile[] }) => e.fileList}
+          >
+            <Upload
+              accept={documentAccept}
+              multiple
+              maxCount={9}
+              beforeUpload={() => false}
+              itemRender={(_node, file, _list, actions) => (
+                <div
+                  data-testid="notice-document-row"
+                  style={{ display: 'flex', gap: 8, alignItems: 'center', padding: '4px 0' }}
+                >
+                  <FileOutlined />
+                  <span
+                    style={{ flex: 1, overflow: 'hidden', textOverflow: 'ellipsis', whiteSpace: 'nowrap' }}
+                  >
+                    {file.name}
+                  </span>
+                  <span style={{ color: 'rgba(0,0,0,0.45)' }}>{formatBytes(file.size ?? 0)}</span>
+                  <Button type="link" size="small" onClick={actions.remove}>
+                    {t('compose.removeDocument')}
+                  </Button>
+                </div>
+              )}
+            >
+              <Button icon={<PaperClipOutlined />} data-testid="notice-add-document">
+                {t('compose.addDocument')}
+              </Button>
             </Upload>
           </Form.Item>
           <Form.Item name="kind" label={t('compose.targetKind')}>

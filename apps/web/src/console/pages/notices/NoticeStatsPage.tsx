@@ -9,7 +9,7 @@ import { can, useMe } from '../../shared/auth.tsx';
 import { NotFoundResult, QueryState } from '../../shared/states.tsx';
 import { Forbidden, PageHeader } from '../admin/common.tsx';
 import { fallbackInterval, useNoticeLive } from './live.ts';
-import { formatTime, LiveBadge, TargetText } from './ui.tsx';
+import { formatTime, LiveBadge, NoticeDocumentLinks, TargetText } from './ui.tsx';
 import { noticeImageUrl } from './uploads.ts';
 
 type GridRow = NoticeStats['byGrid'][number];
@@ -81,23 +81,26 @@ export default function NoticeStatsPage() {
               >
                 {n.body}
               </Typography.Paragraph>
-              {n.attachments.length > 0 && (
+              {n.attachments.some((a) => a.kind === 'image') && (
                 <Image.PreviewGroup>
                   <Space wrap>
-                    {n.attachments.map((a) => (
-                      <Image
-                        key={a.id}
-                        width={96}
-                        height={72}
-                        style={{ objectFit: 'cover', borderRadius: 4 }}
-                        src={noticeImageUrl(n.id, a.id)}
-                        alt={`${t('list.attachments')} ${a.id}`}
-                        data-testid="notice-attachment"
-                      />
-                    ))}
+                    {n.attachments
+                      .filter((a) => a.kind === 'image')
+                      .map((a) => (
+                        <Image
+                          key={a.id}
+                          width={96}
+                          height={72}
+                          style={{ objectFit: 'cover', borderRadius: 4 }}
+                          src={noticeImageUrl(n.id, a.id)}
+                          alt={`${t('list.attachments')} ${a.id}`}
+                          data-testid="notice-attachment"
+                        />
+                      ))}
                   </Space>
                 </Image.PreviewGroup>
               )}
+              <NoticeDocumentLinks notice={n} />
             </Card>
             {n.status === 'scheduled' && (
               <Alert

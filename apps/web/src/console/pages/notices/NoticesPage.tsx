@@ -10,7 +10,7 @@ import { can, useMe } from '../../shared/auth.tsx';
 import { EmptyState, QueryState } from '../../shared/states.tsx';
 import { Forbidden, PageHeader } from '../admin/common.tsx';
 import { fallbackInterval, useNoticeLive } from './live.ts';
-import { formatTime, LiveBadge, RegionName, TargetText } from './ui.tsx';
+import { formatTime, LiveBadge, NoticeDocumentLinks, RegionName, TargetText } from './ui.tsx';
 import { noticeImageUrl } from './uploads.ts';
 
 type MyNotice = Awaited<ReturnType<typeof api.myNotices>>['items'][number];
@@ -242,22 +242,25 @@ function NoticeDrawer({ notice, onClose }: { notice: Notice | null; onClose: () 
           <Typography.Paragraph style={{ whiteSpace: 'pre-wrap', fontSize: 15 }}>
             {notice.body}
           </Typography.Paragraph>
-          {notice.attachments.length > 0 && (
+          {notice.attachments.some((a) => a.kind === 'image') && (
             <Image.PreviewGroup>
               <Space wrap>
-                {notice.attachments.map((a) => (
-                  <Image
-                    key={a.id}
-                    width={150}
-                    height={110}
-                    style={{ objectFit: 'cover', borderRadius: 4 }}
-                    src={noticeImageUrl(notice.id, a.id)}
-                    alt={`${t('list.attachments')} ${a.id}`}
-                  />
-                ))}
+                {notice.attachments
+                  .filter((a) => a.kind === 'image')
+                  .map((a) => (
+                    <Image
+                      key={a.id}
+                      width={150}
+                      height={110}
+                      style={{ objectFit: 'cover', borderRadius: 4 }}
+                      src={noticeImageUrl(notice.id, a.id)}
+                      alt={`${t('list.attachments')} ${a.id}`}
+                    />
+                  ))}
               </Space>
             </Image.PreviewGroup>
           )}
+          <NoticeDocumentLinks notice={notice} />
         </Space>
       )}
     </Drawer>

@@ -1,10 +1,12 @@
 import { useQuery } from '@tanstack/react-query';
-import type { AlertSummary, NoticeTarget } from '@wangge/contracts';
+import { FileTextOutlined } from '@ant-design/icons';
+import type { AlertSummary, Notice, NoticeTarget } from '@wangge/contracts';
 import { Badge, Tag, Tooltip } from 'antd';
 import type { TFunction } from 'i18next';
 import { useTranslation } from 'react-i18next';
 import { api } from '../../api.ts';
 import type { LiveState } from './live.ts';
+import { formatBytes, noticeImageUrl } from './uploads.ts';
 
 export { formatTime } from '../workbench/caseUi.tsx';
 
@@ -80,4 +82,27 @@ export function AlertStateTag({ alert }: { alert: Pick<AlertSummary, 'status' | 
 export function AlertKindTag({ kind }: { kind: AlertSummary['kind'] }) {
   const { t } = useTranslation('notices');
   return <Tag color={kind === 'missing_person' ? 'volcano' : 'gold'}>{t(`alerts.kind.${kind}`)}</Tag>;
+}
+
+/** A notice's documents as download links with their name and size (images are shown as thumbnails elsewhere). */
+export function NoticeDocumentLinks({ notice }: { notice: Pick<Notice, 'id' | 'attachments'> }) {
+  const { t } = useTranslation('notices');
+  const documents = notice.attachments.filter((a) => a.kind === 'document');
+  if (!documents.length) return null;
+  return (
+    <ul style={{ listStyle: 'none', margin: 0, padding: 0 }} aria-label={t('list.documents')}>
+      {documents.map((a) => (
+        <li key={a.id} style={{ padding: '2px 0' }}>
+          <a
+            href={noticeImageUrl(notice.id, a.id)}
+            download={a.fileName ?? true}
+            data-testid="notice-document"
+          >
+            <FileTextOutlined /> {a.fileName}
+          </a>{' '}
+          <span style={{ color: 'rgba(0,0,0,0.45)' }}>{formatBytes(a.bytes)}</span>
+        </li>
+      ))}
+    </ul>
+  );
 }
