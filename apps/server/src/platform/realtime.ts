@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import { z } from 'zod';
 import type { Actor } from './access.ts';
 import { one, rows, sql, type Database } from './db.ts';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { actorOf, type App } from './http.ts';
 
 /**
@@ -382,10 +383,71 @@ const StreamQuerySchema = z.object({
 /** A stream whose client reads slower than this many bytes behind is dropped (it reconnects and replays). */
 const maxBufferedBytes = 1024 * 1024;
 
-function lastEventIdOf(header: string | string[] | undefined, query: number | undefined): number | undefined {
+export function lastEventIdOf(
+  header: string | string[] | undefined,
+  query: number | undefined,
+): number | undefined {
   const value = Array.isArray(header) ? header[0] : header;
   if (value !== undefined && /^\d{1,15}$/.test(value.trim())) return Number(value.trim());
   return query;
+}
+
+/**
+ * Serves one server-sent-event stream of `hub` to `actor` on a hijacked reply: the headers, a `retry` hint, pings,
+ * the events the hub delivers from `lastEventId` on, and the end — when the client goes, the hub stops, or the client
+ * reads too slowly (over 1 MB waiting: the stream is closed and the client resumes with `Last-Event-ID`). Used by the
+ * staff stream here and by the residents' grid streams.
+ */
+export async function streamEvents(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  options: { hub: RealtimeHub; actor: Actor; lastEventId: number | undefined; pingMs: number },
+): Promise<void> {
+  const { hub, actor, lastEventId, pingMs } = options;
+  reply.hijack();
+  const response = reply.raw;
+  response.writeHead(200, {
+    'content-type': 'text/event-stream; charset=utf-8',
+    'cache-control': 'no-cache',
+    'x-accel-buffering': 'no',
+    connection: 'keep-alive',
+    'x-request-id': request.id,
+  });
+  response.write('retry: 3000\n\n');
+
+  let subscription: RealtimeSubscription | undefined;
+  let finished = false;
+  const finish = (): void => {
+    if (finished) return;
+    finished = true;
+    clearInterval(ping);
+    subscription?.close();
+    if (!response.writableEnded) response.end();
+  };
+  const write = (chunk: string): void => {
+    if (finished) return;
+    response.write(chunk);
+    if (response.writableLength > maxBufferedBytes) {
+      request.log.warn({ userId: actor.userId }, 'realtime stream too slow; closing it');
+      finish();
+    }
+  };
+  const ping = setInterval(() => write('event: ping\ndata: {}\n\n'), pingMs);
+  ping.unref();
+  response.on('close', finish);
+
+  try {
+    subscription = await hub.subscribe({
+      actor,
+      lastEventId,
+      deliver: (message) => write(formatServerSentEvent(message)),
+      end: finish,
+    });
+    if (finished) subscription.close();
+  } catch (error) {
+    request.log.warn({ err: error }, 'realtime subscribe failed');
+    finish();
+  }
 }
 
 export function formatServerSentEvent(message: RealtimeMessage): string {
@@ -428,51 +490,12 @@ export function registerRealtimeRoutes(app: App, hub: RealtimeHub, options: { pi
     },
     async (request, reply) => {
       const actor = actorOf(request);
-      const lastEventId = lastEventIdOf(request.headers['last-event-id'], request.query.lastEventId);
-      reply.hijack();
-      const response = reply.raw;
-      response.writeHead(200, {
-        'content-type': 'text/event-stream; charset=utf-8',
-        'cache-control': 'no-cache',
-        'x-accel-buffering': 'no',
-        connection: 'keep-alive',
-        'x-request-id': request.id,
+      await streamEvents(request, reply, {
+        hub,
+        actor,
+        pingMs,
+        lastEventId: lastEventIdOf(request.headers['last-event-id'], request.query.lastEventId),
       });
-      response.write('retry: 3000\n\n');
-
-      let subscription: RealtimeSubscription | undefined;
-      let finished = false;
-      const finish = (): void => {
-        if (finished) return;
-        finished = true;
-        clearInterval(ping);
-        subscription?.close();
-        if (!response.writableEnded) response.end();
-      };
-      const write = (chunk: string): void => {
-        if (finished) return;
-        response.write(chunk);
-        if (response.writableLength > maxBufferedBytes) {
-          request.log.warn({ userId: actor.userId }, 'realtime stream too slow; closing it');
-          finish();
-        }
-      };
-      const ping = setInterval(() => write('event: ping\ndata: {}\n\n'), pingMs);
-      ping.unref();
-      response.on('close', finish);
-
-      try {
-        subscription = await hub.subscribe({
-          actor,
-          lastEventId,
-          deliver: (message) => write(formatServerSentEvent(message)),
-          end: finish,
-        });
-        if (finished) subscription.close();
-      } catch (error) {
-        request.log.warn({ err: error }, 'realtime subscribe failed');
-        finish();
-      }
     },
   );
 }

@@ -22,11 +22,7 @@ import { z } from 'zod';
 import type { Actor } from '../../platform/access.ts';
 import type { SecretBox } from '../../platform/crypto.ts';
 import { actorOf, type App, type AppContext } from '../../platform/http.ts';
-import {
-  formatServerSentEvent,
-  type RealtimeHub,
-  type RealtimeSubscription,
-} from '../../platform/realtime.ts';
+import { lastEventIdOf, streamEvents, type RealtimeHub } from '../../platform/realtime.ts';
 import type { PhotoStore } from '../case/case.photos.ts';
 import type { GridRouter } from '../region/index.ts';
 import { readAlertPhoto } from '../notice/alert.service.ts';
@@ -364,8 +360,6 @@ function streamActor(gridCode: string, gridPath: string): Actor {
   return actor;
 }
 
-const maxBufferedBytes = 1024 * 1024;
-
 /**
  * `GET /api/public/grids/{code}/stream`: server-sent events of a grid's public page (public notices of its areas,
  * alerts created or closed there), with `Last-Event-ID` (or `?lastEventId=`) replay, as `GET /api/stream` for staff.
@@ -395,51 +389,12 @@ function registerResidentStreamRoute(app: App, ctx: AppContext, hub: RealtimeHub
     },
     async (request, reply) => {
       const grid = await publicGrid(ctx.db, request.params.code);
-      const header = request.headers['last-event-id'];
-      const value = Array.isArray(header) ? header[0] : header;
-      const lastEventId =
-        value !== undefined && /^\d{1,15}$/.test(value.trim())
-          ? Number(value.trim())
-          : request.query.lastEventId;
-      reply.hijack();
-      const response = reply.raw;
-      response.writeHead(200, {
-        'content-type': 'text/event-stream; charset=utf-8',
-        'cache-control': 'no-cache',
-        'x-accel-buffering': 'no',
-        connection: 'keep-alive',
-        'x-request-id': request.id,
+      await streamEvents(request, reply, {
+        hub,
+        actor: streamActor(grid.code, grid.path),
+        pingMs,
+        lastEventId: lastEventIdOf(request.headers['last-event-id'], request.query.lastEventId),
       });
-      response.write('retry: 3000\n\n');
-      let subscription: RealtimeSubscription | undefined;
-      let finished = false;
-      const finish = (): void => {
-        if (finished) return;
-        finished = true;
-        clearInterval(ping);
-        subscription?.close();
-        if (!response.writableEnded) response.end();
-      };
-      const write = (chunk: string): void => {
-        if (finished) return;
-        response.write(chunk);
-        if (response.writableLength > maxBufferedBytes) finish();
-      };
-      const ping = setInterval(() => write('event: ping\ndata: {}\n\n'), pingMs);
-      ping.unref();
-      response.on('close', finish);
-      try {
-        subscription = await hub.subscribe({
-          actor: streamActor(grid.code, grid.path),
-          lastEventId,
-          deliver: (message) => write(formatServerSentEvent(message)),
-          end: finish,
-        });
-        if (finished) subscription.close();
-      } catch (error) {
-        request.log.warn({ err: error }, 'resident stream subscribe failed');
-        finish();
-      }
     },
   );
 }
