@@ -24,16 +24,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
-import pg from 'pg';
 import * as prettier from 'prettier';
-import { loadConfig } from '../../apps/server/src/platform/config.ts';
-import { systemClock } from '../../apps/server/src/platform/clock.ts';
-import { loadSecretBox } from '../../apps/server/src/platform/crypto.ts';
-import { one, openDatabase, rows, sql, type Database } from '../../apps/server/src/platform/db.ts';
-import { createLogger } from '../../apps/server/src/platform/logger.ts';
-import { migrate } from '../../apps/server/src/platform/migrate.ts';
-import { createWangge } from '../../apps/server/src/server.ts';
-import { seedDemoCity } from '../../apps/server/src/seed/demo-city.ts';
+import { one, rows, sql } from '../../apps/server/src/platform/db.ts';
+import { startDemoServer } from '../common/demo-server.ts';
 import { demoPassword } from '../../apps/server/src/seed/demo-accounts.ts';
 import { runRound, startRawServer, type RoundOutcome } from './harness.ts';
 import type { RoundFigures } from './sse.ts';
@@ -52,34 +45,11 @@ const say = (line: string) => process.stdout.write(`${line}\n`);
 const loadAverage = () => os.loadavg().map((l) => Number(l.toFixed(2)));
 const loadAtStart = loadAverage();
 
-/* ---------------------------------------------------------------- a fresh database */
+/* ---------------------------------------------------------------- a fresh demo city, Wangge on loopback */
 
-const url = process.env.DATABASE_URL;
-const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'wangge-bench-fanout-'));
-let benchUrl: string | undefined;
-let benchDatabase: string | undefined;
-if (url) {
-  benchDatabase = `wangge_bench_fanout_${process.pid}`;
-  const admin = new pg.Client({ connectionString: url });
-  await admin.connect();
-  await admin.query(`drop database if exists ${benchDatabase} with (force)`);
-  await admin.query(`create database ${benchDatabase}`);
-  await admin.end();
-  const parsed = new URL(url);
-  parsed.pathname = `/${benchDatabase}`;
-  benchUrl = parsed.toString();
-}
-const logger = createLogger('warn');
-const db: Database = await openDatabase({
-  databaseUrl: benchUrl,
-  dataDir: path.join(dataDir, 'pglite'),
-  logger,
-});
-await migrate(db);
-const secrets = loadSecretBox({ dataDir });
-const seeded = Date.now();
-await seedDemoCity(db, { now: systemClock.now(), logger, secrets });
-say(`database: ${db.kind}; demo city seeded in ${((Date.now() - seeded) / 1000).toFixed(1)} s`);
+const server = await startDemoServer('fanout');
+const { db } = server;
+say(`database: ${db.kind}; demo city seeded in ${server.seedSeconds.toFixed(1)} s`);
 
 // The demo street operator's street, and its grids: every stream follows one of them.
 const street = await one<{ code: string; name: string; path: string }>(
@@ -102,20 +72,7 @@ say(
 
 /* ---------------------------------------------------------------- Wangge and the raw server on loopback */
 
-const config = {
-  ...loadConfig({}),
-  databaseUrl: benchUrl,
-  dataDir,
-  port: 0,
-  host: '127.0.0.1',
-  logLevel: 'warn' as const,
-  webDir: null,
-};
-const wangge = await createWangge({ config, db, logger, clock: systemClock });
-await wangge.app.listen({ port: 0, host: '127.0.0.1' });
-const address = wangge.app.server.address();
-if (!address || typeof address === 'string') throw new Error('no server address');
-const base = `http://127.0.0.1:${address.port}`;
+const base = server.baseUrl;
 const login = await fetch(`${base}/api/auth/login`, {
   method: 'POST',
   headers: { 'content-type': 'application/json' },
@@ -289,17 +246,7 @@ fs.writeFileSync(
 say(`wrote ${path.relative(process.cwd(), resultsFile)}`);
 
 await raw.close();
-await wangge.app.close();
-await db.close();
-if (url && benchDatabase) {
-  await new Promise((resolve) => setTimeout(resolve, 500)); // the pool's sessions finish closing
-
-  const admin = new pg.Client({ connectionString: url });
-  await admin.connect();
-  await admin.query(`drop database if exists ${benchDatabase} with (force)`);
-  await admin.end();
-}
-fs.rmSync(dataDir, { recursive: true, force: true });
+await server.close();
 if (broken) {
   say('the raw reference did not reach every subscriber: the workload is broken, these figures do not count');
   process.exitCode = 1;

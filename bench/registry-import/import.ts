@@ -21,21 +21,15 @@ import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import ExcelJS from 'exceljs';
-import pg from 'pg';
 import type { PGlite } from '@electric-sql/pglite';
 import {
   personExcelColumns,
   registryExcelSheetNames,
   type ImportResult,
 } from '../../packages/contracts/src/index.ts';
-import { loadConfig } from '../../apps/server/src/platform/config.ts';
-import { systemClock } from '../../apps/server/src/platform/clock.ts';
-import { loadSecretBox } from '../../apps/server/src/platform/crypto.ts';
-import { one, openDatabase, rows, sql, type Database } from '../../apps/server/src/platform/db.ts';
-import { createLogger } from '../../apps/server/src/platform/logger.ts';
-import { migrate } from '../../apps/server/src/platform/migrate.ts';
-import { createWangge } from '../../apps/server/src/server.ts';
-import { seedDemoCity } from '../../apps/server/src/seed/demo-city.ts';
+import type pg from 'pg';
+import { one, rows, sql } from '../../apps/server/src/platform/db.ts';
+import { startDemoServer } from '../common/demo-server.ts';
 import { demoPassword } from '../../apps/server/src/seed/demo-accounts.ts';
 import { personName } from '../../apps/server/src/seed/names.ts';
 import { checkCharOf } from '../../apps/server/src/modules/registry/person-id.ts';
@@ -52,34 +46,11 @@ const rounds = option('--rounds', 3);
 const here = path.dirname(fileURLToPath(import.meta.url));
 const say = (line: string) => process.stdout.write(`${line}\n`);
 
-/* ---------------------------------------------------------------- a fresh database */
+/* ---------------------------------------------------------------- a fresh demo city, Wangge on loopback */
 
-const url = process.env.DATABASE_URL;
-const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'wangge-bench-import-'));
-let benchUrl: string | undefined;
-let benchDatabase: string | undefined;
-if (url) {
-  benchDatabase = `wangge_bench_import_${process.pid}`;
-  const admin = new pg.Client({ connectionString: url });
-  await admin.connect();
-  await admin.query(`drop database if exists ${benchDatabase} with (force)`);
-  await admin.query(`create database ${benchDatabase}`);
-  await admin.end();
-  const parsed = new URL(url);
-  parsed.pathname = `/${benchDatabase}`;
-  benchUrl = parsed.toString();
-}
-const logger = createLogger('warn');
-const db: Database = await openDatabase({
-  databaseUrl: benchUrl,
-  dataDir: path.join(dataDir, 'pglite'),
-  logger,
-});
-await migrate(db);
-const secrets = loadSecretBox({ dataDir });
-let started = Date.now();
-await seedDemoCity(db, { now: systemClock.now(), logger, secrets });
-say(`database: ${db.kind}; demo city seeded in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+const server = await startDemoServer('import');
+const { db, secrets } = server;
+say(`database: ${db.kind}; demo city seeded in ${server.seedSeconds.toFixed(1)} s`);
 
 /* ---------------------------------------------------------------- 10,000 persons */
 
@@ -212,20 +183,7 @@ say(
 
 /* ---------------------------------------------------------------- the server on loopback */
 
-const config = {
-  ...loadConfig({}),
-  databaseUrl: benchUrl,
-  dataDir,
-  port: 0,
-  host: '127.0.0.1',
-  logLevel: 'warn' as const,
-  webDir: null,
-};
-const wangge = await createWangge({ config, db, logger, clock: systemClock });
-await wangge.app.listen({ port: 0, host: '127.0.0.1' });
-const address = wangge.app.server.address();
-if (!address || typeof address === 'string') throw new Error('no server address');
-const base = `http://127.0.0.1:${address.port}`;
+const base = server.baseUrl;
 const login = await fetch(`${base}/api/auth/login`, {
   method: 'POST',
   headers: { 'content-type': 'application/json' },
@@ -365,7 +323,7 @@ interface Round {
 }
 const results: Round[] = [];
 for (let round = 1; round <= rounds; round++) {
-  started = performance.now();
+  let started = performance.now();
   const response = await fetch(
     `${base}/api/registry/imports?kind=persons&mode=all_or_nothing&clientId=${randomUUID()}`,
     {
@@ -439,12 +397,4 @@ say(
 fs.writeFileSync(path.join(here, 'results.json'), `${JSON.stringify(summary, null, 2)}\n`);
 say(`wrote ${path.relative(process.cwd(), path.join(here, 'results.json'))}`);
 
-await wangge.app.close();
-await db.close();
-if (url && benchDatabase) {
-  const admin = new pg.Client({ connectionString: url });
-  await admin.connect();
-  await admin.query(`drop database if exists ${benchDatabase} with (force)`);
-  await admin.end();
-}
-fs.rmSync(dataDir, { recursive: true, force: true });
+await server.close();
