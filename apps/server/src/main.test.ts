@@ -119,6 +119,12 @@ describe('npm start', () => {
   it('drains in-flight requests on SIGTERM and exits 0', async () => {
     const incoming = () =>
       output.split('\n').filter((line) => line.includes('"msg":"incoming request"')).length;
+    const completed = () =>
+      output.split('\n').filter((line) => line.includes('"msg":"request completed"')).length;
+    // The log is written asynchronously: wait until the earlier tests' requests are all logged, so that the next
+    // "incoming request" line is this test's request and not a late line from before (a CI run sent the signal early).
+    for (let i = 0; i < 400 && completed() < incoming(); i++) await new Promise((r) => setTimeout(r, 5));
+    expect(completed()).toBe(incoming());
     const before = incoming();
     // A request whose body is still arriving when the signal comes: deterministically in flight.
     const body = JSON.stringify({ username: 'demo-leader', password: 'demo12345' });
