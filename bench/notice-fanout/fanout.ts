@@ -260,7 +260,7 @@ if (resultFile && !broken) {
   });
   const result: WorkloadResult = {
     id: 'W8',
-    title: 'one notice to 10,000 SSE subscribers',
+    title: `one notice to ${subscribers.toLocaleString('en-US')} SSE subscribers`,
     at: summary.at,
     database: db.kind,
     data: `demo city, ${subscribers.toLocaleString('en-US')} resident streams over the ${grids.length} grids of ${street.name}`,
