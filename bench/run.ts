@@ -35,7 +35,7 @@ export const workloads: Record<WorkloadId, Workload> = {
   W6: { script: 'kpi/kpi.ts', scale: true, minutes: 4 },
   W7: { script: 'export/export.ts', scale: true, minutes: 5 },
   W8: { script: 'notice-fanout/fanout.ts', scale: false, minutes: 4 },
-  W9: { script: 'registry-import/import.ts', scale: true, minutes: 5 },
+  W9: { script: 'registry-import/import.ts', scale: false, minutes: 5 },
 };
 
 const say = (line: string) => process.stdout.write(`${line}\n`);

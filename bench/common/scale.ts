@@ -56,7 +56,7 @@ export interface ScaleFacts {
 export async function scaleFacts(db: Database): Promise<Omit<ScaleFacts, 'seedSeconds'>> {
   const facts = await one<{ grids: number; cases: number; persons: number }>(
     db.orm,
-    sql`select (select count(*)::int from region where level = 'grid' and valid_to is null) as grids,
+    sql`select (select count(*)::int from region where level = 'grid') as grids,
                (select count(*)::int from grid_case) as cases,
                (select count(*)::int from person) as persons`,
   );

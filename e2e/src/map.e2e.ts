@@ -164,6 +164,23 @@ describe.runIf(browserAvailable())('指挥一张图 (the map)', () => {
       .click();
     await expect.poll(() => total.getAttribute('data-total')).toBe(String(filtered.total));
     expect(filtered.total).toBeLessThanOrEqual(open.total);
+
+    // 导出 CSV downloads the same cases: the button carries the current region and filters.
+    const exportHref = await page.getByTestId('case-export').getAttribute('href');
+    const exportUrl = new URL(exportHref!, baseUrl);
+    expect(exportUrl.pathname).toBe('/api/cases/export.csv');
+    expect(Object.fromEntries(exportUrl.searchParams)).toMatchObject({
+      region: street.regionCode,
+      state: 'open',
+      categoryCode: category.code,
+      lang: 'zh',
+    });
+    const exported = await page.request.get(`${exportUrl.pathname}${exportUrl.search}`);
+    expect(exported.status()).toBe(200);
+    expect(exported.headers()['content-disposition']).toContain(encodeURIComponent('案件导出-'));
+    const csv = (await exported.body()).toString('utf8');
+    expect(csv.startsWith('\uFEFF案件编号,标题,')).toBe(true);
+    expect(Number(exported.headers()['x-total-count'])).toBe(filtered.total);
     if (filtered.total === 0) await page.getByTestId('map-empty').waitFor();
     await mapSettled(page);
     await screenshot(page, 'map-filtered');

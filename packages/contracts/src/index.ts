@@ -10,6 +10,7 @@ export * from './calendar.ts';
 export * from './webhooks.ts';
 export * from './open311.ts';
 export * from './console.ts';
+export * from './case-export.ts';
 export * from './client.ts';
 export * from './registry.ts';
 export * from './registry-excel.ts';

@@ -85,15 +85,23 @@ interface ListRow {
 
 const iso = isoOrNull;
 
+/** The filters of the case list that also apply to the map's case tiles (everything but paging and sorting). */
+export type CaseFilterQuery = Partial<
+  Pick<
+    CaseListQuery,
+    'region' | 'bbox' | 'categoryCode' | 'state' | 'status' | 'channel' | 'supervised' | 'from' | 'to' | 'q'
+  >
+>;
+
 /**
- * GET /api/cases: the cases the caller may see (in a region of their scope, else 404), filtered, newest reported
- * first or earliest due first, a keyset page at a time, with the total (counted up to 10 000).
+ * The case list's conditions on `grid_case c`: the actor's scope (`visibleCasesCondition`) and the query's filters;
+ * a region outside the scope answers 404. Shared by the list and the map's case tiles, so both show the same cases.
  */
-export async function listCases(options: {
+export async function caseListConditions(options: {
   db: Database;
   actor: Actor;
-  query: CaseListQuery;
-}): Promise<CaseList> {
+  query: CaseFilterQuery;
+}): Promise<SQL[]> {
   const { db, actor, query } = options;
   requireAccess(actor, 'case.read');
   const filters: SQL[] = [visibleCasesCondition(actor)];
@@ -120,7 +128,20 @@ export async function listCases(options: {
   if (query.from) filters.push(sql`c.reported_at >= ${chinaDayStart(query.from, 'query.from')}::timestamptz`);
   if (query.to) filters.push(sql`c.reported_at < ${chinaDayStart(query.to, 'query.to')}::timestamptz`);
   if (query.q) filters.push(searchCondition(query.q));
-  const where = sql.join(filters, sql` and `);
+  return filters;
+}
+
+/**
+ * GET /api/cases: the cases the caller may see (in a region of their scope, else 404), filtered, newest reported
+ * first or earliest due first, a keyset page at a time, with the total (counted up to 10 000).
+ */
+export async function listCases(options: {
+  db: Database;
+  actor: Actor;
+  query: CaseListQuery;
+}): Promise<CaseList> {
+  const { db, actor, query } = options;
+  const where = sql.join(await caseListConditions({ db, actor, query }), sql` and `);
 
   const byDue = query.sort === 'due';
   const cursor = query.cursor ? decodeCursor(query.cursor) : undefined;

@@ -6,6 +6,8 @@ import { registerRegionReadRoutes } from './region.routes.ts';
 import { registerRegionWriteRoutes } from './region.write.routes.ts';
 
 export type { GridRouter } from './grid-router.ts';
+export { encodeTile, type TileFeature, type TileLayer } from './mvt-encoder.ts';
+export { tileAddressProblems, tileExtent, type TileAddress } from './region.geo.ts';
 export { currentGridPoint, findRegion, type RegionLevel, type RegionRow } from './region.queries.ts';
 
 /** The region module: territory, boundaries, point → grid routing, tiles. */

@@ -1,7 +1,7 @@
 import { VectorTile } from '@mapbox/vector-tile';
 import Pbf from 'pbf';
 import { describe, expect, it } from 'vitest';
-import { encodeTile, polygonCommands, surveyorArea } from './mvt-encoder.ts';
+import { encodeTile, pointCommands, polygonCommands, surveyorArea } from './mvt-encoder.ts';
 
 const decode = (bytes: Uint8Array) => new VectorTile(new Pbf(bytes));
 
@@ -129,5 +129,43 @@ describe('MVT 2.1 polygon encoding', () => {
     });
     expect(layer.feature(1).properties).toEqual({ code: 'b', level: 'grid', rank: -2 });
     expect(layer.feature(0).type).toBe(3);
+  });
+});
+
+describe('MVT 2.1 point encoding', () => {
+  it('writes the spec examples (a point; a multipoint with relative moves)', () => {
+    // vector-tile-spec 2.1, 4.3.5.1 and 4.3.5.2.
+    expect(pointCommands([[25, 17]])).toEqual([9, 50, 34]);
+    expect(
+      pointCommands([
+        [5, 7],
+        [3, 2],
+      ]),
+    ).toEqual([17, 10, 14, 3, 9]);
+    expect(pointCommands([])).toEqual([]);
+  });
+
+  it('round-trips point features with their properties beside a polygon layer', () => {
+    const bytes = encodeTile([
+      {
+        name: 'cases',
+        features: [
+          { id: 7, properties: { serial: 'A-1', urgent: true, count: 3 }, points: [[100, 4000]] },
+          { properties: { serial: 'A-2', urgent: false, count: 1 }, points: [[0, 0]] },
+          { properties: { serial: 'none' }, points: [] },
+        ],
+      },
+      { name: 'grids', features: [{ properties: { code: 'g' }, polygons: [[shellWrongWay]] }] },
+    ]);
+    const tile = decode(bytes);
+    const layer = tile.layers.cases!;
+    expect(layer.length).toBe(2); // the feature without a point is dropped
+    const first = layer.feature(0);
+    expect(first.type).toBe(1);
+    expect(first.id).toBe(7);
+    expect(first.properties).toEqual({ serial: 'A-1', urgent: true, count: 3 });
+    expect(first.loadGeometry()).toEqual([[{ x: 100, y: 4000 }]]);
+    expect(layer.feature(1).loadGeometry()).toEqual([[{ x: 0, y: 0 }]]);
+    expect(tile.layers.grids!.feature(0).type).toBe(3);
   });
 });

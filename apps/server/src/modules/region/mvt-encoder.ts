@@ -1,7 +1,7 @@
 import Pbf from 'pbf';
 
 /**
- * A small Mapbox Vector Tile 2.1 encoder for polygon layers, used where PostGIS cannot encode tiles itself
+ * A small Mapbox Vector Tile 2.1 encoder for polygon and point layers, used where PostGIS cannot encode tiles itself
  * (PGlite's PostGIS is compiled without protobuf-c, so ST_AsMVT fails there). Geometry arrives already in
  * tile coordinates (integers, y down, 0…extent plus a buffer); this file only orders rings and writes the
  * protobuf. Spec: https://github.com/mapbox/vector-tile-spec/tree/master/2.1
@@ -16,11 +16,20 @@ export interface TilePolygonFeature {
   polygons: number[][][][];
 }
 
+/** A point feature: one or more [x, y] in tile coordinates (several make a MultiPoint). */
+export interface TilePointFeature {
+  id?: number;
+  properties: Record<string, TileValue>;
+  points: number[][];
+}
+
+export type TileFeature = TilePolygonFeature | TilePointFeature;
+
 export interface TileLayer {
   name: string;
   /** Tile units per side; 4096 unless said otherwise. */
   extent?: number;
-  features: TilePolygonFeature[];
+  features: TileFeature[];
 }
 
 // vector_tile.proto field numbers.
@@ -35,6 +44,7 @@ const featureId = 1;
 const featureTags = 2;
 const featureType = 3;
 const featureGeometry = 4;
+const geomTypePoint = 1;
 const geomTypePolygon = 3;
 
 const commandMoveTo = 1;
@@ -111,8 +121,25 @@ export function polygonCommands(
   return out;
 }
 
+/** Command integers for a point or multipoint: one MoveTo with every point, each relative to the previous. */
+export function pointCommands(points: readonly (readonly number[])[]): number[] {
+  if (points.length === 0) return [];
+  const out = [command(commandMoveTo, points.length)];
+  let cursorX = 0;
+  let cursorY = 0;
+  for (const point of points) {
+    const x = Math.round(point[0]!);
+    const y = Math.round(point[1]!);
+    out.push(zigzag(x - cursorX), zigzag(y - cursorY));
+    cursorX = x;
+    cursorY = y;
+  }
+  return out;
+}
+
 interface EncodedFeature {
   id: number | undefined;
+  type: number;
   tags: number[];
   geometry: number[];
 }
@@ -132,7 +159,8 @@ function prepareLayer(layer: TileLayer): EncodedLayer {
   const valueIndex = new Map<string, number>();
   const features: EncodedFeature[] = [];
   for (const feature of layer.features) {
-    const geometry = polygonCommands(feature.polygons);
+    const isPoint = 'points' in feature;
+    const geometry = isPoint ? pointCommands(feature.points) : polygonCommands(feature.polygons);
     if (geometry.length === 0) continue; // everything collapsed at this zoom
     const tags: number[] = [];
     for (const [key, value] of Object.entries(feature.properties)) {
@@ -149,7 +177,7 @@ function prepareLayer(layer: TileLayer): EncodedLayer {
       }
       tags.push(k, v);
     }
-    features.push({ id: feature.id, tags, geometry });
+    features.push({ id: feature.id, type: isPoint ? geomTypePoint : geomTypePolygon, tags, geometry });
   }
   return { name: layer.name, extent: layer.extent ?? 4096, keys, values, features };
 }
@@ -165,7 +193,7 @@ function writeValue(value: TileValue, pbf: Pbf): void {
 function writeFeature(feature: EncodedFeature, pbf: Pbf): void {
   if (feature.id !== undefined) pbf.writeVarintField(featureId, feature.id);
   pbf.writePackedVarint(featureTags, feature.tags);
-  pbf.writeVarintField(featureType, geomTypePolygon);
+  pbf.writeVarintField(featureType, feature.type);
   pbf.writePackedVarint(featureGeometry, feature.geometry);
 }
 
@@ -178,7 +206,7 @@ function writeLayer(layer: EncodedLayer, pbf: Pbf): void {
   pbf.writeVarintField(layerExtent, layer.extent);
 }
 
-/** Encodes polygon layers as one tile. Layers left with no features are omitted, as ST_AsMVT does. */
+/** Encodes polygon and point layers as one tile. Layers left with no features are omitted, as ST_AsMVT does. */
 export function encodeTile(layers: readonly TileLayer[]): Uint8Array {
   const pbf = new Pbf();
   for (const layer of layers) {

@@ -5,6 +5,7 @@ import { inputCrsValues } from './gcj02.ts';
 import { GridRouter } from './grid-router.ts';
 import type { BoundaryEvents } from './region.events.ts';
 import { gridTile, locateGrid } from './region.geo.ts';
+import { TileCache } from './tile-cache.ts';
 
 /** A decimal number as query text, then range-checked ('' must not become 0 the way z.coerce would). */
 function coordinate(min: number, max: number) {
@@ -55,6 +56,9 @@ export async function registerRegionGeoRoutes(
 ): Promise<GridRouter> {
   const { db, logger } = ctx;
   const router = await GridRouter.create({ db: db.orm, events, logger });
+  // 64 MB of encoded tiles (a city's z12–z16 at street density is a few thousand tiles of ~15 KB), 60 s each.
+  const tiles = new TileCache(64 * 1024 * 1024, 60_000);
+  events.on(() => tiles.clear());
 
   // Public by decision: grid boundaries are published geometry (every resident is told which grid and grid
   // worker serve them), and the resident pages must find "my grid" from a phone's location without an
@@ -87,7 +91,8 @@ export async function registerRegionGeoRoutes(
     '/tiles/grids/:z/:x/:y.mvt',
     { config: { access: { public: true } }, schema: { params: TileParams } },
     async (request, reply) => {
-      const tile = await gridTile(db, request.params);
+      const { z, x, y } = request.params;
+      const tile = await tiles.through(`${z}/${x}/${y}`, () => gridTile(db, request.params));
       return reply
         .header('content-type', 'application/vnd.mapbox-vector-tile')
         .header('cache-control', 'public, max-age=60')

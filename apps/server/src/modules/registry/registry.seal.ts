@@ -18,12 +18,15 @@ export interface SealedValue {
   masked: string;
 }
 
-/** A normalised ID number (see `normaliseIdNumber`), sealed, hashed and masked. */
-export function sealIdNumber(secrets: SecretBox, idNumber: string): SealedValue {
+/**
+ * A normalised ID number (see `normaliseIdNumber`), sealed, hashed and masked. `hash`: its lookup hash when the
+ * caller already computed it (an import hashes every ID number first, to find duplicates).
+ */
+export function sealIdNumber(secrets: SecretBox, idNumber: string, hash?: string): SealedValue {
   return {
     cipher: secrets.encrypt(idNumber),
     keyId: secrets.keyId,
-    hash: secrets.lookupHash(idPurpose, idNumber),
+    hash: hash ?? secrets.lookupHash(idPurpose, idNumber),
     masked: maskIdNumber(idNumber),
   };
 }

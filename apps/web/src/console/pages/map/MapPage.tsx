@@ -1,7 +1,7 @@
-import { ArrowUpOutlined } from '@ant-design/icons';
+import { ArrowUpOutlined, DownloadOutlined } from '@ant-design/icons';
 import { keepPreviousData, useQueries, useQuery } from '@tanstack/react-query';
 import type { CaseListItem, CaseListQuery } from '@wangge/contracts';
-import { Alert, Breadcrumb, Button, Segmented, Select, Space, Spin, Tag, Typography } from 'antd';
+import { Alert, Breadcrumb, Button, Segmented, Select, Space, Spin, Tag, Tooltip, Typography } from 'antd';
 import dayjs from 'dayjs';
 import { useEffect, useMemo, useRef, useState } from 'react';
 import { useTranslation } from 'react-i18next';
@@ -87,7 +87,7 @@ export default function MapPage() {
 }
 
 function RegionMap({ code, me }: { code: string; me: Me }) {
-  const { t } = useTranslation('map');
+  const { t, i18n } = useTranslation('map');
   const [params, setParams] = useSearchParams();
   const canStats = can(me, 'region.stats');
   const canCases = can(me, 'case.read');
@@ -150,6 +150,12 @@ function RegionMap({ code, me }: { code: string; me: Me }) {
     to: filters.period ? nextDay(filters.period[1]) : undefined,
     limit: caseLimit,
   };
+  // 导出 CSV: every case of the region matching the filters (GET /api/cases/export.csv, streamed, audited).
+  const exportUrl = api.url('/api/cases/export.csv', {
+    ...caseQuery,
+    limit: undefined,
+    lang: i18n.language === 'en' ? 'en' : 'zh',
+  });
   const cases = useQuery({
     queryKey: ['cases', 'map', caseQuery],
     queryFn: ({ signal }) => api.cases({ query: caseQuery }, { signal }),
@@ -233,6 +239,13 @@ function RegionMap({ code, me }: { code: string; me: Me }) {
             <Tag color="green" data-testid="map-live">
               {t('live', { time: dayjs(lastEvent).format('HH:mm:ss') })}
             </Tag>
+          )}
+          {canCases && (
+            <Tooltip title={t('exportCsvHint')}>
+              <Button icon={<DownloadOutlined />} href={exportUrl} download data-testid="case-export">
+                {t('exportCsv')}
+              </Button>
+            </Tooltip>
           )}
           {me.scope.length > 1 && (
             <Select

@@ -12,6 +12,8 @@ export const mapI18n = {
     loadingCases: '正在加载案件点位…',
     casesFailed: '案件点位加载失败',
     scopeSwitch: '切换辖区',
+    exportCsv: '导出 CSV',
+    exportCsvHint: '按当前辖区和筛选条件导出全部案件（联系电话已脱敏）',
     noRegion: '您的账号没有可查看的辖区。',
     filters: {
       label: '筛选',
@@ -121,6 +123,8 @@ export const mapI18n = {
     loadingCases: 'Loading case points…',
     casesFailed: 'Could not load the case points',
     scopeSwitch: 'Switch area',
+    exportCsv: 'Export CSV',
+    exportCsvHint: 'Every case of this area that matches the filters (phones masked)',
     noRegion: 'Your account has no area to look at.',
     filters: {
       label: 'Filters',
