@@ -29,7 +29,8 @@ async function appendSome(count: number): Promise<void> {
           objectId: String(i),
           result: 'success',
           requestId: `r${i}`,
-          detail: { n: i, z: 'a', a: true },
+          // Chinese, quotes, backslashes, nulls and fractions: the database hashes what TypeScript verifies.
+          detail: { n: i, z: 'a', a: true, 区域: `西林街道 "第${i}网格" \\ 测试`, none: null, f: 1.5 },
         },
         new Date(Date.UTC(2026, 10, 20, 0, 0, i)),
       ),

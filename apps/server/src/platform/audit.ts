@@ -60,16 +60,16 @@ export function auditHash(row: Omit<StoredAudit, 'hash'>): string {
 /**
  * Appends one audit row inside the caller's transaction. The head row is locked, so concurrent writers
  * queue and the chain never forks; if the transaction rolls back, the audit row goes with it.
+ *
+ * One statement: the lock on the head is held from here to the caller's commit, so every transition in the system
+ * waits its turn for it; reading the head, inserting and moving the head in one round trip keeps that turn short.
+ * The hash is the same as `auditHash` (verified by `verifyAuditChain`): the parts known here (time … detail) are
+ * serialised canonically in TypeScript, the id and the previous hash are spliced in by the database, and
+ * PostgreSQL's sha256 hashes the UTF-8 bytes.
  */
 export async function appendAudit(tx: Executor, entry: AuditEntry, at: Date): Promise<void> {
-  const head = await one<{ last_id: number; last_hash: string }>(
-    tx,
-    sql`select last_id::int as last_id, last_hash from audit_head where id = 1 for update`,
-  );
-  if (!head) throw new Error('audit_head is missing');
-  const row: Omit<StoredAudit, 'hash'> = {
-    id: head.last_id + 1,
-    at: new Date(Math.floor(at.getTime())),
+  const atIso = new Date(Math.floor(at.getTime())).toISOString();
+  const row = {
     actor_id: entry.actorId,
     actor_role: entry.actorRole,
     action: entry.action,
@@ -78,14 +78,43 @@ export async function appendAudit(tx: Executor, entry: AuditEntry, at: Date): Pr
     result: entry.result,
     request_id: entry.requestId ?? null,
     detail: entry.detail ?? {},
-    prev_hash: head.last_hash,
   };
-  const hash = auditHash(row);
-  await tx.execute(sql`insert into audit_log (id, at, actor_id, actor_role, action, object_type, object_id, result,
-      request_id, detail, prev_hash, hash)
-    values (${row.id}, ${row.at.toISOString()}, ${row.actor_id}, ${row.actor_role}, ${row.action}, ${row.object_type},
-      ${row.object_id}, ${row.result}, ${row.request_id}, ${JSON.stringify(row.detail)}::jsonb, ${row.prev_hash}, ${hash})`);
-  await tx.execute(sql`update audit_head set last_id = ${row.id}, last_hash = ${hash} where id = 1`);
+  // canonicalJson([id, at, actor_id, …, detail, prev_hash]) without its first and last element and brackets.
+  const middle = [
+    atIso,
+    row.actor_id,
+    row.actor_role,
+    row.action,
+    row.object_type,
+    row.object_id,
+    row.result,
+    row.request_id,
+    row.detail,
+  ]
+    .map(canonicalJson)
+    .join(',');
+  const moved = await one<{ id: number }>(
+    tx,
+    sql`with head as (
+          select last_id + 1 as id, last_hash as prev_hash from audit_head where id = 1 for update
+        ), next as (
+          select h.id, h.prev_hash,
+                 encode(sha256(convert_to('[' || h.id::text || ',' || ${middle}::text || ',"' || h.prev_hash || '"]',
+                   'UTF8')), 'hex') as hash
+          from head h
+        ), added as (
+          insert into audit_log (id, at, actor_id, actor_role, action, object_type, object_id, result, request_id,
+            detail, prev_hash, hash)
+          select n.id, ${atIso}::timestamptz, ${row.actor_id}, ${row.actor_role}, ${row.action}, ${row.object_type},
+            ${row.object_id}, ${row.result}, ${row.request_id}, ${JSON.stringify(row.detail)}::jsonb, n.prev_hash,
+            n.hash
+          from next n
+          returning id, hash
+        )
+        update audit_head set last_id = a.id, last_hash = a.hash from added a where audit_head.id = 1
+        returning a.id::int as id`,
+  );
+  if (!moved) throw new Error('audit_head is missing');
 }
 
 export interface AuditVerification {

@@ -58,7 +58,8 @@ export async function loadCase(
   caseId: number,
   options: { forUpdate?: boolean } = {},
 ): Promise<LoadedCase | undefined> {
-  const row = await one<CaseRow>(
+  // The case and its departments in one round trip (the departments as a JSON array, ordered by department).
+  const found = await one<CaseRow & { departments: LoadedCase['departments'] | string }>(
     ex,
     sql`select c.id::int as id, c.serial, c.status, c.urgent, c.category_code,
           coalesce((select cat.fix_on_spot from case_category cat where cat.code = c.category_code), false)
@@ -66,19 +67,21 @@ export async function loadCase(
           c.owner_region_code, c.owner_region_path, c.owner_level, c.region_path, c.grid_code,
           c.lead_department_id::int as lead_department_id, c.reporter_user_id::int as reporter_user_id,
           c.extension_requested, c.evaluation, c.supervision, c.instructed, c.rework_count, c.version,
-          c.accept_due_at, c.handle_due_at, c.inspect_due_at, c.due_at, c.overdue
+          c.accept_due_at, c.handle_due_at, c.inspect_due_at, c.due_at, c.overdue,
+          coalesce((select json_agg(json_build_object('department_id', d.department_id::int, 'role', d.role,
+                      'status', d.status) order by d.department_id)
+                    from case_department d where d.case_id = c.id), '[]'::json) as departments
         from grid_case c where c.id = ${caseId}
         ${options.forUpdate ? sql`for update of c` : sql``}`,
   );
-  if (!row) return undefined;
+  if (!found) return undefined;
+  const { departments: listed, ...row } = found;
+  const departments: LoadedCase['departments'] =
+    typeof listed === 'string' ? (JSON.parse(listed) as LoadedCase['departments']) : listed;
   // Drivers differ on timestamptz in raw queries (Date or string): always Dates here.
   for (const key of ['accept_due_at', 'handle_due_at', 'inspect_due_at', 'due_at'] as const)
     row[key] = row[key] === null ? null : new Date(row[key]);
-  const departments = await rows<LoadedCase['departments'][number]>(
-    ex,
-    sql`select department_id::int as department_id, role, status from case_department
-        where case_id = ${caseId} order by department_id`,
-  );
+
   return { row, departments, facts: factsOf(row, departments) };
 }
 
