@@ -57,21 +57,31 @@ export async function grantsOf(ex: Executor, userIds: number[]): Promise<Map<num
   return result;
 }
 
-export interface SessionLookup {
+export interface SessionActorRow {
   session_id: number;
   user_id: number;
-  expires_at: Date;
   last_seen_at: Date;
+  username: string;
+  display_name: string;
+  grants: GrantRow[];
 }
 
-export async function findLiveSession(
+/**
+ * Every request's sign-in check in one round trip: the live session, its active user and the user's grants (in
+ * grant order). Undefined when the token is unknown, revoked or expired, or the user is not active.
+ */
+export async function findSessionActor(
   ex: Executor,
   tokenHash: string,
   now: Date,
-): Promise<SessionLookup | undefined> {
-  return one<SessionLookup>(
+): Promise<SessionActorRow | undefined> {
+  return one<SessionActorRow>(
     ex,
-    sql`select s.id::int as session_id, s.user_id::int as user_id, s.expires_at, s.last_seen_at
+    sql`select s.id::int as session_id, s.user_id::int as user_id, s.last_seen_at, u.username, u.display_name,
+               coalesce((select json_agg(json_build_object('user_id', r.user_id::int, 'role', r.role,
+                                 'region_code', r.region_code, 'region_path', r.region_path,
+                                 'department_id', r.department_id::int, 'specialty', r.specialty) order by r.id)
+                         from user_role r where r.user_id = s.user_id), '[]'::json) as grants
         from user_session s join app_user u on u.id = s.user_id
         where s.token_hash = ${tokenHash} and s.revoked_at is null and s.expires_at > ${now.toISOString()}
           and u.status = 'active'`,

@@ -15,7 +15,7 @@ import type { Clock } from '../../platform/clock.ts';
 import { one, pgErrorCode, rows, sql, type Database, type Executor } from '../../platform/db.ts';
 import { DomainError } from '../../platform/errors.ts';
 import { findRegion } from '../region/region.queries.ts';
-import { findLiveSession, findUserById, findUserByUsername, grantsOf } from './identity.repository.ts';
+import { findSessionActor, findUserById, findUserByUsername, grantsOf } from './identity.repository.ts';
 import { hashPassword, verifyAgainstDummy, verifyPassword } from './password.ts';
 
 export const lockout = { maxFailures: 5, lockMinutes: 15 } as const;
@@ -180,7 +180,8 @@ export async function authenticate(options: {
   sessionSeconds: number;
 }): Promise<Actor | null> {
   const now = options.clock.now();
-  const session = await findLiveSession(options.db.orm, hashToken(options.token), now);
+  // One round trip for session, user and grants: this runs before every signed-in request.
+  const session = await findSessionActor(options.db.orm, hashToken(options.token), now);
   if (!session) return null;
   if (now.getTime() - new Date(session.last_seen_at).getTime() > 60_000) {
     const expires = new Date(now.getTime() + options.sessionSeconds * 1000);
@@ -188,15 +189,18 @@ export async function authenticate(options: {
       sql`update user_session set last_seen_at = ${now.toISOString()}, expires_at = ${expires.toISOString()} where id = ${session.session_id}`,
     );
   }
-  const user = await findUserById(options.db.orm, session.user_id);
-  if (!user) return null;
-  const grants = (await grantsOf(options.db.orm, [user.id])).get(user.id) ?? [];
   return {
-    userId: user.id,
-    username: user.username,
-    displayName: user.display_name,
+    userId: session.user_id,
+    username: session.username,
+    displayName: session.display_name,
     sessionId: session.session_id,
-    grants,
+    grants: session.grants.map((g) => ({
+      role: g.role,
+      regionCode: g.region_code,
+      regionPath: g.region_path,
+      departmentId: g.department_id,
+      specialty: g.specialty,
+    })),
   };
 }
 
