@@ -10,6 +10,7 @@ import { scanDeadlines } from './modules/case/case.scanner.ts';
 import { deliverWebhooks } from './modules/interop/index.ts';
 import { runRetention } from './modules/registry/index.ts';
 import { noticeJobs } from './modules/notice/index.ts';
+import { kpiRollupJob } from './modules/assessment/index.ts';
 import { loadSecretBox } from './platform/crypto.ts';
 import { ensureDefaultCalendar } from './modules/calendar/index.ts';
 import { ensureDefaultTaxonomy } from './modules/taxonomy/index.ts';
@@ -84,6 +85,8 @@ const jobs =
           },
           // Notices: publish scheduled ones; remind grids that have not relayed, then escalate. Idempotent.
           ...noticeJobs({ db, clock: systemClock }),
+          // KPI rollup: recompute the counters of the cases changed since the last drain (reads drain too).
+          kpiRollupJob({ db }),
         ],
       });
 

@@ -979,7 +979,10 @@ export async function seedDemoCases(
     return insertDemoCases(tx, cases, options.now);
   });
   // Fresh statistics, so the first queue and KPI queries are planned for the rows just written.
-  await db.execScript('analyze grid_case; analyze case_timeline; analyze case_department;');
+  // The KPI rollup brought up to date with the cases just written (set-based, one drain).
+  await db.execScript(
+    'analyze grid_case; analyze case_timeline; analyze case_department; select case_kpi_drain();',
+  );
   return { cases: count, caseMilliseconds: Date.now() - started };
 }
 
@@ -1149,8 +1152,11 @@ export async function seedScaleCases(
     });
     timeline += counted;
   }
+  // The KPI rollup: rebuilt from all cases in one pass, cheaper than draining millions of queued ids.
   await db.execScript(
-    `drop table if exists scale_grid; drop table if exists scale_item; analyze grid_case; analyze case_timeline;`,
+    `drop table if exists scale_grid; drop table if exists scale_item; analyze grid_case; analyze case_timeline;
+     select case_kpi_rebuild();
+     analyze case_kpi_fact, case_kpi_cohort_day, case_kpi_due_day, case_kpi_event_day, case_kpi_overdue;`,
   );
   return { cases: options.count, timeline, milliseconds: Date.now() - started };
 }

@@ -12,6 +12,7 @@ import {
 import { insideAny, requireAccess, type Actor } from '../../platform/access.ts';
 import { rows, sql, type Executor, type SQL } from '../../platform/db.ts';
 import { DomainError } from '../../platform/errors.ts';
+import type { Job } from '../../platform/jobs.ts';
 import { findRegion } from '../region/index.ts';
 
 /**
@@ -186,6 +187,149 @@ async function overdueFigures(ex: Executor, inside: SQL, by: KpiDimension | null
   );
 }
 
+/**
+ * The rollup (case_kpi_*, db/migrations/20261128000200_kpi_rollup.sql) keeps the same figures as additive counters
+ * per district (`area`, the first two segments of the grid path), China day or month, and one breakdown. It answers
+ * regions down to district level (a city over a year sums a few thousand rows); deeper regions, and the breakdown
+ * by grid, read grid_case directly above. Writers only queue the ids of the cases they change (case_kpi_dirty);
+ * `drainKpiRollup` brings those cases' counters up to date, set-based. Every rollup read drains first, so it reflects
+ * every write committed before it; a job drains every few seconds so that is rarely much work. kpi.rollup.test.ts
+ * compares the two.
+ */
+export const rollupMaxDepth = 2;
+
+/**
+ * Brings the rollup up to date with every committed write (case_kpi_drain(), one statement: its own short
+ * transaction when `ex` is not one). Returns the number of cases whose counters were recomputed.
+ */
+export async function drainKpiRollup(ex: Executor): Promise<number> {
+  const [row] = await rows<{ n: number }>(ex, sql`select case_kpi_drain() as n`);
+  return row?.n ?? 0;
+}
+
+/** The job that keeps the queue short (main.ts). */
+export function kpiRollupJob(options: { db: { orm: Executor } }): Job {
+  return { name: 'kpi-rollup', everyMs: 3000, run: () => drainKpiRollup(options.db.orm) };
+}
+
+export function readsRollup(regionPath: string, by: KpiDimension | null): boolean {
+  return by !== 'grid' && regionPath.split('.').length <= rollupMaxDepth;
+}
+
+const monthStart = (date: string): string => `${date.slice(0, 8)}01`;
+function nextMonth(month: string): string {
+  const d = new Date(`${month}T00:00:00Z`);
+  d.setUTCMonth(d.getUTCMonth() + 1);
+  return d.toISOString().slice(0, 10);
+}
+
+/**
+ * The period [from, to) in China dates as whole months [fullFrom, fullTo) (read from month rows) and the partial
+ * months at its edges (read from day rows, clipped to the period).
+ */
+export function periodSpans(
+  from: string,
+  to: string,
+): {
+  fullFrom: string;
+  fullTo: string;
+  partial: [string, string][];
+} {
+  const fullFrom = from === monthStart(from) ? from : nextMonth(monthStart(from));
+  const fullTo = monthStart(to);
+  const partial: [string, string][] = [];
+  if (from !== monthStart(from)) partial.push([monthStart(from), nextMonth(monthStart(from))]);
+  if (to !== monthStart(to) && monthStart(to) !== partial[0]?.[0])
+    partial.push([monthStart(to), nextMonth(monthStart(to))]);
+  return { fullFrom, fullTo, partial };
+}
+
+const rollupKey = (by: KpiDimension | null): SQL =>
+  by === null ? sql`null::text` : by === 'department' ? sql`nullif(r.key, '')` : sql`r.key`;
+
+async function cohortFromRollup(
+  ex: Executor,
+  inside: SQL,
+  from: string,
+  to: string,
+  by: KpiDimension | null,
+): Promise<CohortRow[]> {
+  const { fullFrom, fullTo } = periodSpans(from, to);
+  const full = sql`(r.day >= ${fullFrom}::date and r.day < ${fullTo}::date)`;
+  return rows<CohortRow>(
+    ex,
+    sql`select k, grouping(k)::int as total,
+               coalesce(sum(accepted), 0)::int as accepted, coalesce(sum(filed), 0)::int as filed,
+               coalesce(sum(not_filed), 0)::int as not_filed, coalesce(sum(duplicates), 0)::int as duplicates,
+               coalesce(sum(resolved), 0)::int as resolved, coalesce(sum(responded), 0)::int as responded,
+               coalesce(sum(reworked), 0)::int as reworked, coalesce(sum(rated), 0)::int as rated,
+               coalesce(sum(satisfied), 0)::int as satisfied,
+               coalesce(sum(basically_satisfied), 0)::int as basically_satisfied,
+               coalesce(sum(dissatisfied), 0)::int as dissatisfied, coalesce(sum(open), 0)::int as open
+        from (select ${rollupKey(by)} as k, r.* from case_kpi_cohort_day r
+              where r.dim = ${by ?? ''} and r.span = 'm' and ${inside} and ${full}
+              union all
+              select ${rollupKey(by)} as k, r.* from case_kpi_cohort_day r
+              where r.dim = ${by ?? ''} and r.span = 'd' and ${inside}
+                and r.day >= ${from}::date and r.day < ${to}::date and not ${full}) r
+        ${groupingOf()}`,
+  );
+}
+
+async function dueFromRollup(
+  ex: Executor,
+  inside: SQL,
+  from: string,
+  to: string,
+  by: KpiDimension | null,
+): Promise<DueRow[]> {
+  const { fullFrom, fullTo, partial } = periodSpans(from, to);
+  const full = (column: string) =>
+    sql`(${sql.raw(column)} >= ${fullFrom}::date and ${sql.raw(column)} < ${fullTo}::date)`;
+  const inPartial = (column: string) =>
+    partial.length === 0
+      ? sql`false`
+      : sql`(${sql.join(
+          partial.map(
+            ([a, b]) => sql`(${sql.raw(column)} >= ${a}::date and ${sql.raw(column)} < ${b}::date)`,
+          ),
+          sql` or `,
+        )})`;
+  const inPeriod = (column: string) =>
+    sql`(${sql.raw(column)} >= ${from}::date and ${sql.raw(column)} < ${to}::date)`;
+  return rows<DueRow>(
+    ex,
+    sql`select k, grouping(k)::int as total,
+               coalesce(sum(cases), 0)::int as due_to_close,
+               coalesce(sum(closed_status) filter (where closed_day < ${to}::date), 0)::int as closed,
+               coalesce(sum(closed_on_time) filter (where closed_day < ${to}::date), 0)::int as closed_on_time
+        from (select ${rollupKey(by)} as k, r.* from case_kpi_due_day r
+              where r.dim = ${by ?? ''} and r.span = 'm' and ${inside}
+                and not ${inPartial('r.due_day')} and not ${inPartial('r.closed_day')}
+                and (${full('r.due_day')} or ${full('r.closed_day')})
+              union all
+              select ${rollupKey(by)} as k, r.* from case_kpi_due_day r
+              where r.dim = ${by ?? ''} and r.span = 'd' and ${inside} and ${inPartial('r.due_day')}
+                and (${inPeriod('r.due_day')} or ${inPeriod('r.closed_day')})
+              union all
+              select ${rollupKey(by)} as k, r.* from case_kpi_due_day r
+              where r.dim = ${by ?? ''} and r.span = 'd' and ${inside} and ${inPartial('r.closed_day')}
+                and not ${inPartial('r.due_day')}
+                and (${inPeriod('r.due_day')} or ${inPeriod('r.closed_day')})) r
+        ${groupingOf()}`,
+  );
+}
+
+async function overdueFromRollup(ex: Executor, inside: SQL, by: KpiDimension | null): Promise<OverdueRow[]> {
+  return rows<OverdueRow>(
+    ex,
+    sql`select k, grouping(k)::int as total, coalesce(sum(cases), 0)::int as overdue_now
+        from (select ${rollupKey(by)} as k, r.cases from case_kpi_overdue r
+              where r.dim = ${by ?? ''} and ${inside} and r.cases <> 0) r
+        ${groupingOf()}`,
+  );
+}
+
 /** A ratio rounded to 4 decimals, with its parts; null when the denominator is 0. */
 export function rate(numerator: number, denominator: number): KpiRate {
   return {
@@ -278,6 +422,8 @@ export async function kpiReport(options: {
   actor: Actor;
   query: KpiQuery;
   now: Date;
+  /** Read grid_case even where the rollup answers (the rollup's consistency test). */
+  direct?: boolean;
 }): Promise<KpiReport> {
   const { ex, actor, query, now } = options;
   const region = await findRegion(ex, query.region);
@@ -286,13 +432,37 @@ export async function kpiReport(options: {
   const by = query.by ?? null;
   const from = chinaMidnight(query.from);
   const to = chinaMidnight(query.to);
-  // Region first: an index-friendly range on the materialised path.
-  const inside = insideAny(sql`c.region_path`, [region.path]);
-  const [cohort, due, overdue] = [
-    await cohortFigures(ex, inside, from, to, by),
-    await dueFigures(ex, inside, from, to, by),
-    await overdueFigures(ex, inside, by),
-  ];
+  let cohort: CohortRow[], due: DueRow[], overdue: OverdueRow[];
+  if (readsRollup(region.path, by) && !options.direct) {
+    // The districts (areas) of the region, each an equality on the rollup's key: tight index ranges.
+    const areas =
+      region.path.split('.').length >= rollupMaxDepth
+        ? [region.path]
+        : [
+            region.path,
+            ...(
+              await rows<{ path: string }>(
+                ex,
+                sql`select path from region
+                    where path >= ${`${region.path}.`} and path < ${`${region.path}/`} and path not like '%.%.%'`,
+              )
+            ).map((r) => r.path),
+          ];
+    const inside = sql`r.area in (${sql.join(
+      areas.map((a) => sql`${a}`),
+      sql`, `,
+    )})`;
+    await drainKpiRollup(ex);
+    cohort = await cohortFromRollup(ex, inside, query.from, query.to, by);
+    due = await dueFromRollup(ex, inside, query.from, query.to, by);
+    overdue = await overdueFromRollup(ex, inside, by);
+  } else {
+    // Region first: an index-friendly range on the materialised path.
+    const inside = insideAny(sql`c.region_path`, [region.path]);
+    cohort = await cohortFigures(ex, inside, from, to, by);
+    due = await dueFigures(ex, inside, from, to, by);
+    overdue = await overdueFigures(ex, inside, by);
+  }
 
   const byKey = new Map<string | null, KpiCounts>();
   const totals = emptyCounts();
