@@ -149,7 +149,10 @@ export async function startScaleServer(): Promise<ScaleServer> {
     wangge,
     baseUrl: `http://127.0.0.1:${address.port}`,
     async close() {
+      // Load generators may still hold keep-alive sockets: cut them, let the last handlers finish, then the pool.
       await wangge.app.close();
+      wangge.app.server.closeAllConnections();
+      await new Promise((resolve) => setTimeout(resolve, 250));
       await db.close();
     },
   };
