@@ -1,5 +1,5 @@
 import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { KpiDimension, KpiQuery, KpiReport } from '@wangge/contracts';
 import type { Actor } from '../../platform/access.ts';
 import { fixedClock } from '../../platform/clock.ts';
@@ -76,10 +76,6 @@ beforeAll(async () => {
   await db.orm
     .execute(sql`update grid_case set lead_department_id = case when id % 3 = 0 then ${world.departments.urban}::bigint
     when id % 3 = 1 then ${world.departments.water}::bigint else null end where id % 2 = 0`);
-});
-
-afterAll(async () => {
-  await db?.close();
 });
 
 describe('KPI rollup', () => {
