@@ -26,6 +26,28 @@ async function mapSettled(page: Page) {
   await expect.poll(() => canvas.getAttribute('data-map-idle'), { timeout: 60_000 }).toBe('true');
 }
 
+/** What the case layer draws now (the page writes it on the canvas element when the map settles). */
+async function casesDrawn(page: Page): Promise<number> {
+  return Number((await page.getByTestId('map-canvas').getAttribute('data-cases-drawn')) ?? 0);
+}
+
+/** Pixel positions (on the canvas) of drawn single cases or clusters that nothing (a label, a panel) covers. */
+async function freeSpots(page: Page, kind: 'points' | 'clusters'): Promise<{ x: number; y: number }[]> {
+  const canvas = page.getByTestId('map-canvas');
+  const list = (await canvas.getAttribute(`data-case-${kind}`)) ?? '';
+  const box = (await canvas.boundingBox())!;
+  const spots: { x: number; y: number }[] = [];
+  for (const pair of list.split(';').filter(Boolean)) {
+    const [x = 0, y = 0] = pair.split(',').map(Number);
+    const free = await page.evaluate(
+      ([px, py]) => !!document.elementFromPoint(px!, py!)?.classList.contains('maplibregl-canvas'),
+      [box.x + x, box.y + y],
+    );
+    if (free) spots.push({ x: box.x + x, y: box.y + y });
+  }
+  return spots;
+}
+
 /** The side panel shows the current region's numbers (not the previous region's while they load). */
 async function summarySettled(page: Page) {
   await expect.poll(() => page.getByTestId('region-summary').getAttribute('aria-busy')).toBe('false');
@@ -85,6 +107,14 @@ describe.runIf(browserAvailable())('指挥一张图 (the map)', () => {
       String(streetStats.counts.openCases),
     );
     expect(await canvasDrawn(page)).toBeGreaterThan(15_000);
+    // The case layer (vector tiles GET /tiles/cases) draws the street's open cases: clusters with counts.
+    const openAtStart = await apiGet<{ total: number }>(
+      page,
+      `/api/cases?region=${street.regionCode}&state=open&limit=1`,
+    );
+    expect(openAtStart.total).toBeGreaterThan(0);
+    await expect.poll(() => casesDrawn(page), { timeout: 30_000 }).toBeGreaterThan(0);
+    expect(await casesDrawn(page)).toBeLessThanOrEqual(openAtStart.total);
     await screenshot(page, 'map-street');
 
     // Drill into the community with the most open cases by its label on the map …
@@ -127,6 +157,36 @@ describe.runIf(browserAvailable())('指挥一张图 (the map)', () => {
       await expect.poll(() => page.getByTestId('grid-cases').locator('a').count()).toBeGreaterThan(0);
     await mapSettled(page);
     await screenshot(page, 'map-grid-panel');
+
+    // A cluster zooms in when clicked; a single case opens its popup (title from the case) with a link to it.
+    expect(community.openCases).toBeGreaterThan(0);
+    let spot: { x: number; y: number } | undefined;
+    for (let round = 0; round < 5 && !spot; round++) {
+      await expect.poll(() => casesDrawn(page), { timeout: 30_000 }).toBeGreaterThan(0);
+      spot = (await freeSpots(page, 'points'))[0];
+      if (spot) break;
+      const cluster = (await freeSpots(page, 'clusters'))[0];
+      expect(cluster, 'a cluster nothing covers').toBeDefined();
+      const canvas = page.getByTestId('map-canvas');
+      const zoomBefore = await canvas.getAttribute('data-case-clusters');
+      await page.mouse.click(cluster!.x, cluster!.y);
+      await expect
+        .poll(() => canvas.getAttribute('data-case-clusters'), { timeout: 30_000 })
+        .not.toBe(zoomBefore);
+      await mapSettled(page);
+    }
+    expect(spot, 'a single case drawn after zooming into clusters').toBeDefined();
+    await page.mouse.click(spot!.x, spot!.y);
+    const popup = page.getByTestId('case-popup');
+    await popup.waitFor();
+    const caseId = await popup.getAttribute('data-case-id');
+    const shownCase = await apiGet<{ serial: string; title: string }>(page, `/api/cases/${caseId}`);
+    await expect.poll(() => popup.textContent()).toContain(shownCase.title);
+    expect(await popup.textContent()).toContain(shownCase.serial);
+    expect(await popup.locator('a').getAttribute('href')).toBe(`/cases/${caseId}`);
+    await screenshot(page, 'map-case-popup');
+    await page.locator('.maplibregl-popup-close-button').click();
+    await popup.waitFor({ state: 'detached' });
 
     // Back up to the street through the breadcrumb.
     await page

@@ -16,8 +16,8 @@ import { caseListConditions, type CaseFilterQuery } from './case.list.ts';
 export const casePointsMinZoom = 15;
 /** Most single cases in one tile (the rest are left out, and `truncated` says so). */
 export const casePointsPerTile = 2000;
-/** Cluster cell size in tile units (4096 per side): at most (4096 / 64)² = 4,096 clusters per tile. */
-export const clusterCell = 64;
+/** Cluster cell size in tile units (4096 per side; 64 px of a 512 px tile, like the old client-side clusters): at most (4096 / 512)² = 64 clusters per tile. */
+export const clusterCell = 512;
 
 export interface CaseTile {
   tile: Uint8Array;

@@ -1,6 +1,6 @@
 import { ArrowUpOutlined, DownloadOutlined } from '@ant-design/icons';
 import { keepPreviousData, useQueries, useQuery } from '@tanstack/react-query';
-import type { CaseListItem, CaseListQuery } from '@wangge/contracts';
+import type { CaseListQuery, CaseStatus } from '@wangge/contracts';
 import { Alert, Breadcrumb, Button, Segmented, Select, Space, Spin, Tag, Tooltip, Typography } from 'antd';
 import dayjs from 'dayjs';
 import { useEffect, useMemo, useRef, useState } from 'react';
@@ -24,9 +24,10 @@ import {
 } from './mapStyle.ts';
 import {
   applyRegionView,
-  caseFeatures,
   caseLayers,
+  casePointsMinZoom,
   casesSource,
+  caseTilesUrl,
   childFillLayers,
   installRegionLayers,
 } from './regionLayers.ts';
@@ -46,9 +47,9 @@ import {
   type ColourBy,
 } from './regions.ts';
 
-/** More points than this are not drawn (the API's cap): the page says so and asks for a narrower filter. */
-const caseLimit = 5000;
 const noRows: ChildRow[] = [];
+/** After a case event, the case tiles are reloaded this much later (ms), once for every event until then. */
+const tileRefreshDelay = 3000;
 type Bounds = [number, number, number, number];
 
 /** The region an administrator without a region starts at: the top of the territory. */
@@ -62,9 +63,10 @@ async function findTopRegion(): Promise<{ code: string } | null> {
 
 /**
  * 指挥一张图: the user's territory on one map. Drill down city → district → street → community → grid (breadcrumb,
- * map clicks, labels or the list beside the map); children coloured by open or overdue cases; case points
- * clustered and filtered; a grid opens its panel (workers, counts, open cases). Live case events refresh counts
- * and points through the invalidated `['cases']` and `['regionStats']` queries.
+ * map clicks, labels or the list beside the map); children coloured by open or overdue cases; the cases as the
+ * server's vector tiles (GET /tiles/cases: clusters with counts, single cases from z15), filtered like the list;
+ * a grid opens its panel (workers, counts, open cases). Live case events refresh counts through the invalidated
+ * `['cases']` and `['regionStats']` queries, and the case tiles (at most every few seconds).
  */
 export default function MapPage() {
   const { t } = useTranslation('map');
@@ -141,15 +143,16 @@ function RegionMap({ code, me }: { code: string; me: Me }) {
 
   const [filters, setFilters] = useState<MapFilterValues>(defaultFilters);
   const [colourBy, setColourBy] = useState<ColourBy>('open');
-  const caseQuery: Partial<CaseListQuery> = {
+  const caseFilters = {
     region: code,
     state: filters.state,
     categoryCode: filters.categoryCode,
     channel: filters.channel,
     from: filters.period?.[0],
     to: filters.period ? nextDay(filters.period[1]) : undefined,
-    limit: caseLimit,
   };
+  // The list answers only the count (the map draws the cases from the tiles, whatever their number).
+  const caseQuery: Partial<CaseListQuery> = { ...caseFilters, limit: 1 };
   // 导出 CSV: every case of the region matching the filters (GET /api/cases/export.csv, streamed, audited).
   const exportUrl = api.url('/api/cases/export.csv', {
     ...caseQuery,
@@ -165,7 +168,24 @@ function RegionMap({ code, me }: { code: string; me: Me }) {
 
   const [hovered, setHovered] = useState<string | null>(null);
   const [lastEvent, setLastEvent] = useState<Date | null>(null);
-  useCaseEvents(() => setLastEvent(new Date()));
+  // The case tiles follow the live events too: reloaded a few seconds after an event, once for all the events of
+  // those seconds (a busy city sends many); a retry reloads them at once.
+  const [tileVersion, setTileVersion] = useState(0);
+  const tileRefresh = useRef<ReturnType<typeof setTimeout> | null>(null);
+  useCaseEvents(() => {
+    setLastEvent(new Date());
+    tileRefresh.current ??= setTimeout(() => {
+      tileRefresh.current = null;
+      setTileVersion(Date.now());
+    }, tileRefreshDelay);
+  });
+  useEffect(
+    () => () => {
+      if (tileRefresh.current) clearTimeout(tileRefresh.current);
+    },
+    [],
+  );
+  const caseTiles = canCases ? caseTilesUrl(caseFilters, tileVersion) : null;
 
   const rows = children.data ?? noRows;
   const max = Math.max(0, ...rows.map((r) => metricOf(r, colourBy) ?? 0));
@@ -204,7 +224,6 @@ function RegionMap({ code, me }: { code: string; me: Me }) {
   const parentCode = crumbCodes.length > 1 ? crumbCodes[crumbCodes.length - 2] : null;
 
   const total = cases.data?.total ?? 0;
-  const shown = cases.data ? cases.data.items.filter((c) => c.point).length : 0;
   const summary = canCases ? (
     <span
       data-testid="case-total"
@@ -214,13 +233,9 @@ function RegionMap({ code, me }: { code: string; me: Me }) {
       {cases.isFetching && <Spin size="small" style={{ marginInlineEnd: 8 }} />}
       <Typography.Text strong>{t(`state.${filters.state}`)}</Typography.Text>{' '}
       {cases.data
-        ? [
-            cases.data.totalCapped ? t('count.capped', { total }) : t('count.summary', { total }),
-            t('count.shown', { shown }),
-            ...(cases.data.items.length > shown
-              ? [t('count.noPoint', { count: cases.data.items.length - shown })]
-              : []),
-          ].join(' · ')
+        ? cases.data.totalCapped
+          ? t('count.capped', { total })
+          : t('count.summary', { total })
         : '…'}
     </span>
   ) : null;
@@ -276,14 +291,15 @@ function RegionMap({ code, me }: { code: string; me: Me }) {
             colourBy={colourBy}
             showCounts={canStats}
             selectedGrid={selectedGrid}
-            cases={canCases ? (cases.data?.items ?? null) : null}
+            caseTiles={caseTiles}
             casesState={{
               loading: canCases && cases.isPending,
               error: cases.isError ? cases.error : null,
-              retry: () => void cases.refetch(),
+              retry: () => {
+                void cases.refetch();
+                setTileVersion(Date.now());
+              },
               empty: !!cases.data && cases.data.total === 0,
-              limited: !!cases.data && cases.data.total > cases.data.items.length,
-              shown,
               state: filters.state,
               filtered:
                 filters.state !== 'open' || !!filters.categoryCode || !!filters.channel || !!filters.period,
@@ -461,8 +477,6 @@ interface CasesState {
   error: unknown;
   retry: () => void;
   empty: boolean;
-  limited: boolean;
-  shown: number;
   state: MapFilterValues['state'];
   /** any filter beyond the default (open cases, everything) */
   filtered: boolean;
@@ -480,7 +494,7 @@ function RegionCanvas({
   colourBy,
   showCounts,
   selectedGrid,
-  cases,
+  caseTiles,
   casesState,
   boundaryAllowed,
   onChild,
@@ -499,7 +513,8 @@ function RegionCanvas({
   colourBy: ColourBy;
   showCounts: boolean;
   selectedGrid: string | null;
-  cases: CaseListItem[] | null;
+  /** the case tiles' URL for the current filters; null: the user may not read cases (no case layer) */
+  caseTiles: string | null;
   casesState: CasesState;
   boundaryAllowed: boolean;
   onChild: (row: ChildRow) => void;
@@ -510,32 +525,39 @@ function RegionCanvas({
     zoom: zoomFor(level),
   });
   const { map } = handle;
-  const [popupCase, setPopupCase] = useState<number | null>(null);
+  const [popupCase, setPopupCase] = useState<CasePoint | null>(null);
+  const [tileError, setTileError] = useState<{ tiles: string; error: Error } | null>(null);
   const childrenInGrids = isGridLevel(rows[0]?.level);
 
   // Latest values for the map's event handlers, which are bound once.
-  const latest = useRef({ rows, onChild });
-  latest.current = { rows, onChild };
+  const latest = useRef({ rows, onChild, caseTiles });
+  latest.current = { rows, onChild, caseTiles };
 
   useEffect(() => {
     if (!map) return;
-    installRegionLayers(map);
-    const clickable = [...caseLayers, ...childFillLayers];
+    installRegionLayers(map, latest.current.caseTiles);
+    const clickable = [...(map.getSource(casesSource) ? caseLayers : []), ...childFillLayers];
     const onClick = (e: maplibregl.MapMouseEvent) => {
       const hit = map.queryRenderedFeatures(e.point, { layers: clickable });
       const clusterHit = hit.find((f) => f.layer.id === 'case-clusters');
       const pointHit = hit.find((f) => f.layer.id === 'case-points');
       const childHit = hit.find((f) => (childFillLayers as readonly string[]).includes(f.layer.id));
       if (clusterHit && clusterHit.geometry.type === 'Point') {
-        const source = map.getSource<maplibregl.GeoJSONSource>(casesSource);
+        // A cluster is one cell of its tile: two zoom levels deeper it splits, from z15 on into single cases.
         const centre = clusterHit.geometry.coordinates as LngLat;
-        void source
-          ?.getClusterExpansionZoom(Number(clusterHit.properties.cluster_id))
-          .then((zoom) => map.easeTo({ center: centre, zoom: Math.min(zoom, 18) }));
+        map.easeTo({ center: centre, zoom: Math.min(Math.floor(map.getZoom()) + 2, casePointsMinZoom) });
         return;
       }
-      if (pointHit) {
-        setPopupCase(Number(pointHit.properties.id));
+      if (pointHit && pointHit.geometry.type === 'Point') {
+        const p = pointHit.properties;
+        setPopupCase({
+          id: Number(p.id),
+          serial: String(p.serial),
+          status: String(p.status) as CaseStatus,
+          overdue: p.overdue === true,
+          urgent: p.urgent === true,
+          point: pointHit.geometry.coordinates as LngLat,
+        });
         return;
       }
       if (childHit) {
@@ -550,13 +572,42 @@ function RegionCanvas({
       setHovered(child ? String(child.properties.code) : null);
     };
     const onOut = () => setHovered(null);
+    // A case tile that fails (session ended, region out of scope) is said above the map, not left blank.
+    const onError = (e: maplibregl.ErrorEvent & { sourceId?: string }) => {
+      if (e.sourceId === casesSource && latest.current.caseTiles)
+        setTileError({ tiles: latest.current.caseTiles, error: new Error(e.error?.message ?? 'error') });
+    };
+    // What the case layer draws once the map settles, on the canvas element for tests: `data-cases-drawn` (the
+    // cases in the clusters and points in view), `data-case-points` / `data-case-clusters` (where some are, in
+    // pixels: `x,y;x,y…`).
+    const onIdle = () => {
+      if (!map.getSource(casesSource)) return;
+      let drawn = 0;
+      const at: Record<string, string[]> = { 'case-points': [], 'case-clusters': [] };
+      for (const f of map.queryRenderedFeatures({ layers: [...caseLayers] })) {
+        drawn += f.layer.id === 'case-clusters' ? Number(f.properties.count) || 0 : 1;
+        const list = at[f.layer.id];
+        if (list && list.length < 20 && f.geometry.type === 'Point') {
+          const { x, y } = map.project(f.geometry.coordinates as LngLat);
+          list.push(`${Math.round(x)},${Math.round(y)}`);
+        }
+      }
+      const data = map.getContainer().dataset;
+      data.casesDrawn = String(drawn);
+      data.casePoints = at['case-points']!.join(';');
+      data.caseClusters = at['case-clusters']!.join(';');
+    };
     map.on('click', onClick);
     map.on('mousemove', onMove);
     map.on('mouseout', onOut);
+    map.on('error', onError);
+    map.on('idle', onIdle);
     return () => {
       map.off('click', onClick);
       map.off('mousemove', onMove);
       map.off('mouseout', onOut);
+      map.off('error', onError);
+      map.off('idle', onIdle);
     };
   }, [map]);
 
@@ -576,13 +627,14 @@ function RegionCanvas({
     };
   }, [map, hovered, childrenInGrids]);
 
-  // Case points.
+  // The case layer follows the filters and the region (and reloads after live events or a retry).
   useEffect(() => {
-    if (!map) return;
-    const source = map.getSource<maplibregl.GeoJSONSource>(casesSource);
-    void source?.setData(caseFeatures(cases ?? []));
-  }, [map, cases]);
-  const popupItem = popupCase !== null ? cases?.find((c) => c.id === popupCase) : undefined;
+    if (!map || !caseTiles) return;
+    const source = map.getSource<maplibregl.VectorTileSource>(casesSource);
+    if (source && source.tiles?.[0] !== caseTiles) source.setTiles([caseTiles]);
+  }, [map, caseTiles]);
+  const casesError =
+    casesState.error ?? (tileError && tileError.tiles === caseTiles ? tileError.error : null);
 
   // Fly to the region once its children are known (centroids), or to its own boundary where the user may
   // read it (streets and below: small files). The grid panel covers the map's right edge: pad for it.
@@ -678,18 +730,18 @@ function RegionCanvas({
             </MapMarker>
           ) : null,
         )}
-      {map && popupItem?.point && (
-        <MapPopup map={map} lngLat={popupItem.point} onClose={() => setPopupCase(null)}>
-          <CasePopup item={popupItem} />
+      {map && popupCase && (
+        <MapPopup map={map} lngLat={popupCase.point} onClose={() => setPopupCase(null)}>
+          <CasePopup point={popupCase} />
         </MapPopup>
       )}
-      <CasesBanner state={casesState} />
-      {(rows.length > 0 || cases) && (
+      <CasesBanner state={{ ...casesState, error: casesError }} />
+      {(rows.length > 0 || caseTiles) && (
         <MapLegend
           classes={classes}
           colourBy={colourBy}
           showRegions={showCounts && rows.length > 0}
-          showCases={cases !== null}
+          showCases={caseTiles !== null}
           filtered={casesState.filtered}
         />
       )}
@@ -748,31 +800,46 @@ function CasesBanner({ state }: { state: CasesState }) {
         {t(`empty.${state.state}`)}
       </div>
     );
-  if (state.limited)
-    return (
-      <div className="map-float map-float-top" role="status">
-        {t('count.limited', { shown: state.shown })}
-      </div>
-    );
   return null;
 }
 
-function CasePopup({ item }: { item: CaseListItem }) {
+/** A case point of the tiles (what its feature carries: no title, address or reporter). */
+interface CasePoint {
+  id: number;
+  serial: string;
+  status: CaseStatus;
+  overdue: boolean;
+  urgent: boolean;
+  point: LngLat;
+}
+
+/** The popup of a case point: what the tile says at once, the title and grid from the case (GET /api/cases/{id}). */
+function CasePopup({ point }: { point: CasePoint }) {
   const { t } = useTranslation('map');
+  const detail = useQuery({
+    queryKey: ['case', point.id],
+    queryFn: ({ signal }) => api.case({ params: { id: point.id } }, { signal }),
+    staleTime: 15_000,
+  });
+  const item = detail.data;
   return (
-    <div data-testid="case-popup">
-      <div className="map-popup-serial">{item.serial}</div>
-      <div className="map-popup-title">{item.title}</div>
-      <div className="map-popup-meta">
-        <Tag color="blue">{t(`common:status.${item.status}`)}</Tag>
-        {item.overdue && <Tag color="red">{t('common:overdue')}</Tag>}
-        {item.urgent && <Tag color="orange">{t('common:urgent')}</Tag>}
+    <div data-testid="case-popup" data-case-id={point.id}>
+      <div className="map-popup-serial">{point.serial}</div>
+      <div className="map-popup-title">
+        {item ? item.title : detail.isError ? errorMessage(detail.error) : <Spin size="small" />}
       </div>
-      <Typography.Text type="secondary" style={{ fontSize: 12 }}>
-        {item.gridName} · {t('popup.reportedAt', { time: dayjs(item.reportedAt).format('MM-DD HH:mm') })}
-      </Typography.Text>
+      <div className="map-popup-meta">
+        <Tag color="blue">{t(`common:status.${item?.status ?? point.status}`)}</Tag>
+        {(item?.overdue ?? point.overdue) && <Tag color="red">{t('common:overdue')}</Tag>}
+        {(item?.urgent ?? point.urgent) && <Tag color="orange">{t('common:urgent')}</Tag>}
+      </div>
+      {item && (
+        <Typography.Text type="secondary" style={{ fontSize: 12 }}>
+          {item.grid.name} · {t('popup.reportedAt', { time: dayjs(item.reportedAt).format('MM-DD HH:mm') })}
+        </Typography.Text>
+      )}
       <div style={{ marginTop: 6 }}>
-        <Link to={`/cases/${item.id}`}>{t('popup.open')} →</Link>
+        <Link to={`/cases/${point.id}`}>{t('popup.open')} →</Link>
       </div>
     </div>
   );

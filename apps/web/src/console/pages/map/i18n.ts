@@ -39,9 +39,6 @@ export const mapI18n = {
     count: {
       summary: '共 {{total}} 件',
       capped: '超过 {{total}} 件',
-      shown: '地图显示 {{shown}} 件',
-      noPoint: '{{count}} 件无坐标',
-      limited: '点位较多，仅显示最新的 {{shown}} 件，请缩小范围或增加筛选条件。',
     },
     empty: {
       open: '此区域暂无未结案件',
@@ -150,10 +147,6 @@ export const mapI18n = {
     count: {
       summary: '{{total}} in all',
       capped: 'over {{total}}',
-      shown: '{{shown}} on the map',
-      noPoint: '{{count}} without a location',
-      limited:
-        'Too many points: only the newest {{shown}} are shown. Zoom into a smaller area or filter more.',
     },
     empty: {
       open: 'No open cases in this area',

@@ -1,5 +1,3 @@
-import type { CaseListItem } from '@wangge/contracts';
-import type { Feature, FeatureCollection, Point } from 'geojson';
 import {
   labelFontBold,
   mapColours,
@@ -19,13 +17,19 @@ import {
 
 /**
  * The layers 指挥一张图 draws on top of the base style: the other regions dimmed, the current region's children
- * coloured by their case counts (专题图), the current region outlined, the selected grid, and the case points
- * clustered. Filters and colours change with the drill-down; the layers are added once.
+ * coloured by their case counts (专题图), the current region outlined, the selected grid, and the case layer
+ * (the server's case tiles: clusters with counts below z15, single cases from z15). Filters and colours change
+ * with the drill-down; the layers are added once.
  */
 
 export const casesSource = 'cases';
+/** Zoom from which the case tiles carry single cases (layer `cases`) instead of clusters (as the server's). */
+export const casePointsMinZoom = 15;
 export const childFillLayers = ['child-fill-regions', 'child-fill-grids'] as const;
 export const caseLayers = ['case-clusters', 'case-points'] as const;
+
+/** Statuses drawn as closed (grey). */
+const terminalStatuses = ['closed', 'evaluated', 'not_filed', 'duplicate'];
 
 type FillColour = NonNullable<Extract<LayerSpecification, { type: 'fill' }>['paint']>['fill-color'];
 
@@ -98,11 +102,11 @@ function layerSet(): LayerSpecification[] {
     id: 'case-clusters',
     type: 'circle',
     source: casesSource,
-    filter: ['has', 'point_count'],
+    'source-layer': 'case-clusters',
     paint: {
       'circle-color': mapColours.cluster,
       'circle-opacity': 0.88,
-      'circle-radius': ['step', ['get', 'point_count'], 13, 10, 17, 50, 22, 200, 28],
+      'circle-radius': ['step', ['get', 'count'], 13, 10, 17, 50, 22, 200, 28, 2000, 32],
       'circle-stroke-width': ['case', ['>', ['get', 'overdue'], 0], 3, 2],
       'circle-stroke-color': ['case', ['>', ['get', 'overdue'], 0], mapColours.caseOverdue, '#ffffff'],
     },
@@ -111,9 +115,16 @@ function layerSet(): LayerSpecification[] {
     id: 'case-cluster-count',
     type: 'symbol',
     source: casesSource,
-    filter: ['has', 'point_count'],
+    'source-layer': 'case-clusters',
     layout: {
-      'text-field': ['get', 'point_count_abbreviated'],
+      'text-field': [
+        'case',
+        ['>=', ['get', 'count'], 10000],
+        ['concat', ['to-string', ['round', ['/', ['get', 'count'], 1000]]], 'k'],
+        ['>=', ['get', 'count'], 1000],
+        ['concat', ['to-string', ['/', ['round', ['/', ['get', 'count'], 100]], 10]], 'k'],
+        ['to-string', ['get', 'count']],
+      ],
       'text-font': labelFontBold,
       'text-size': 12,
       'text-allow-overlap': true,
@@ -124,7 +135,7 @@ function layerSet(): LayerSpecification[] {
     id: 'case-points',
     type: 'circle',
     source: casesSource,
-    filter: ['!', ['has', 'point_count']],
+    'source-layer': 'cases',
     paint: {
       'circle-color': [
         'case',
@@ -132,7 +143,7 @@ function layerSet(): LayerSpecification[] {
         mapColours.caseOverdue,
         ['get', 'urgent'],
         mapColours.caseUrgent,
-        ['get', 'closed'],
+        ['in', ['get', 'status'], ['literal', terminalStatuses]],
         mapColours.caseClosed,
         mapColours.caseNormal,
       ],
@@ -144,35 +155,47 @@ function layerSet(): LayerSpecification[] {
   return layers;
 }
 
-/** Adds the page's sources and layers to a loaded map (once). */
-export function installRegionLayers(map: maplibregl.Map): void {
-  if (map.getSource(casesSource)) return;
-  map.addSource(casesSource, {
-    type: 'geojson',
-    data: { type: 'FeatureCollection', features: [] },
-    cluster: true,
-    clusterRadius: 44,
-    clusterMaxZoom: 15,
-    clusterProperties: { overdue: ['+', ['case', ['get', 'overdue'], 1, 0]] },
-  });
-  for (const layer of layerSet()) map.addLayer(layer);
+/**
+ * Adds the page's sources and layers to a loaded map (once); the case layer reads `caseTiles` (none when null: the
+ * user may not read cases).
+ */
+export function installRegionLayers(map: maplibregl.Map, caseTiles: string | null): void {
+  if (map.getLayer('dim')) return;
+  if (caseTiles)
+    map.addSource(casesSource, {
+      type: 'vector',
+      tiles: [caseTiles],
+      minzoom: 0,
+      // the server's last zoom of its own (single cases from z15 on): deeper zooms scale its tiles
+      maxzoom: casePointsMinZoom,
+    });
+  for (const layer of layerSet())
+    if (caseTiles || !('source' in layer) || layer.source !== casesSource) map.addLayer(layer);
 }
 
-const terminal = new Set(['closed', 'evaluated', 'not_filed', 'duplicate']);
+/** The case filters the tiles take (the case list's, without paging). */
+export interface CaseTileFilters {
+  region?: string;
+  categoryCode?: string;
+  state?: string;
+  status?: string;
+  channel?: string;
+  from?: string;
+  to?: string;
+}
 
-/** Case points as GeoJSON (cases without a point are left out). */
-export function caseFeatures(items: CaseListItem[]): FeatureCollection<Point> {
-  const features: Feature<Point>[] = [];
-  for (const c of items) {
-    if (!c.point) continue;
-    features.push({
-      type: 'Feature',
-      id: c.id,
-      geometry: { type: 'Point', coordinates: c.point },
-      properties: { id: c.id, overdue: c.overdue, urgent: c.urgent, closed: terminal.has(c.status) },
-    });
-  }
-  return { type: 'FeatureCollection', features };
+/**
+ * Absolute URL template of the case tiles for these filters (MapLibre fetches from its worker, where a path alone
+ * has no origin; the session cookie goes along, same origin). `version` changes the URL so that a refresh is not
+ * answered from the browser's cache (the tiles may be cached 15 s); the server ignores it.
+ */
+export function caseTilesUrl(filters: CaseTileFilters, version = 0): string {
+  const query = new URLSearchParams();
+  for (const [key, value] of Object.entries(filters) as [string, string | undefined][])
+    if (value) query.set(key, value);
+  if (version) query.set('v', String(version));
+  const search = query.toString();
+  return `${window.location.origin}/tiles/cases/{z}/{x}/{y}.mvt${search ? `?${search}` : ''}`;
 }
 
 export interface RegionView {
