@@ -63,8 +63,9 @@ describe('demo field work', () => {
     expect(patrolling!.last <= '2026-11-19').toBe(true);
     expect(counts.patrolPoints).toBeGreaterThan(counts.patrols! * 10);
     expect(counts.visits).toBeGreaterThan(1000);
-    // The budget is 2 s on an idle machine; this guard leaves room for a loaded CI runner.
-    expect(counts.fieldworkMilliseconds).toBeLessThan(5000);
+    // About 2 s on an idle machine. Not a benchmark: this only catches a pathological slowdown (a per-row loop),
+    // with room for a CI runner shared with other work (5.35 s was seen on a loaded 2-core machine).
+    expect(counts.fieldworkMilliseconds).toBeLessThan(20_000);
   });
 
   it('keeps regular points inside their grid, flags a handful of spoofed sessions as the server would', async () => {
