@@ -8,13 +8,13 @@ import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import type { Logger } from 'pino';
-import { loadConfig } from '../../apps/server/src/platform/config.ts';
 import { systemClock } from '../../apps/server/src/platform/clock.ts';
 import { loadSecretBox, type SecretBox } from '../../apps/server/src/platform/crypto.ts';
 import { openDatabase, type Database } from '../../apps/server/src/platform/db.ts';
 import { createLogger } from '../../apps/server/src/platform/logger.ts';
 import { migrate } from '../../apps/server/src/platform/migrate.ts';
-import { createWangge, type Wangge } from '../../apps/server/src/server.ts';
+import type { Wangge } from '../../apps/server/src/server.ts';
+import { listenOnLoopback } from './listen.ts';
 import { seedDemoCity } from '../../apps/server/src/seed/demo-city.ts';
 
 export interface DemoServer {
@@ -58,19 +58,7 @@ export async function startDemoServer(name: string): Promise<DemoServer> {
   await seedDemoCity(db, { now: systemClock.now(), logger, secrets });
   const seedSeconds = (Date.now() - seeded) / 1000;
 
-  const config = {
-    ...loadConfig({}),
-    databaseUrl,
-    dataDir,
-    port: 0,
-    host: '127.0.0.1',
-    logLevel: 'warn' as const,
-    webDir: null,
-  };
-  const wangge = await createWangge({ config, db, logger, clock: systemClock });
-  await wangge.app.listen({ port: 0, host: '127.0.0.1' });
-  const address = wangge.app.server.address();
-  if (!address || typeof address === 'string') throw new Error('the server has no TCP address');
+  const { wangge, baseUrl } = await listenOnLoopback({ db, databaseUrl, dataDir: dataDir, logger });
   return {
     db,
     databaseUrl,
@@ -79,7 +67,7 @@ export async function startDemoServer(name: string): Promise<DemoServer> {
     logger,
     seedSeconds,
     wangge,
-    baseUrl: `http://127.0.0.1:${address.port}`,
+    baseUrl,
     async close() {
       await wangge.app.close();
       await db.close();

@@ -17,7 +17,8 @@ import { loadSecretBox, type SecretBox } from '../../apps/server/src/platform/cr
 import { one, openDatabase, sql, type Database } from '../../apps/server/src/platform/db.ts';
 import { createLogger } from '../../apps/server/src/platform/logger.ts';
 import { migrate } from '../../apps/server/src/platform/migrate.ts';
-import { createWangge, type Wangge } from '../../apps/server/src/server.ts';
+import type { Wangge } from '../../apps/server/src/server.ts';
+import { listenOnLoopback } from './listen.ts';
 import { isTerritoryEmpty, seedDemoCity, seedScale } from '../../apps/server/src/seed/demo-city.ts';
 import { seedScaleCases } from '../../apps/server/src/seed/demo-cases.ts';
 
@@ -128,26 +129,14 @@ export async function startScaleServer(): Promise<ScaleServer> {
   const db = await openDatabase({ databaseUrl, logger });
   await migrate(db);
   const secrets = loadSecretBox({ dataDir: scaleDataDir });
-  const config = {
-    ...loadConfig({}),
-    databaseUrl,
-    dataDir: scaleDataDir,
-    port: 0,
-    host: '127.0.0.1',
-    logLevel: 'warn' as const,
-    webDir: null,
-  };
-  const wangge = await createWangge({ config, db, logger, clock: systemClock });
-  await wangge.app.listen({ port: 0, host: '127.0.0.1' });
-  const address = wangge.app.server.address();
-  if (!address || typeof address === 'string') throw new Error('the server has no TCP address');
+  const { wangge, baseUrl } = await listenOnLoopback({ db, databaseUrl, dataDir: scaleDataDir, logger });
   return {
     db,
     databaseUrl,
     secrets,
     logger,
     wangge,
-    baseUrl: `http://127.0.0.1:${address.port}`,
+    baseUrl,
     async close() {
       // Load generators may still hold keep-alive sockets: cut them, let the last handlers finish, then the pool.
       await wangge.app.close();
