@@ -13,15 +13,13 @@
 import { rows, sql } from '../../apps/server/src/platform/db.ts';
 import { runLoad } from '../common/http-load.ts';
 import {
-  alternate,
+  compareSides,
   atLeast,
   below,
   finish,
   loadAverage,
   machine,
-  medianFigures,
   options,
-  ratioOf,
   round2,
   type Figures,
   type WorkloadResult,
@@ -147,15 +145,12 @@ try {
     };
   }
 
-  const measured = await alternate(
-    rounds,
-    () => measure('wangge'),
-    () => measure('raw'),
-    say,
-  );
-  const wangge = medianFigures(measured, 'wangge');
-  const rawFigures = medianFigures(measured, 'raw');
-  const ratio = ratioOf(wangge.requestsPerSecond, rawFigures.requestsPerSecond);
+  const {
+    rounds: measured,
+    wangge,
+    raw: rawFigures,
+    ratio,
+  } = await compareSides(rounds, measure, 'requestsPerSecond', say);
   const result: WorkloadResult = {
     id: 'W1',
     title: 'create a case through the API',

@@ -12,15 +12,13 @@
 import { one, sql } from '../../apps/server/src/platform/db.ts';
 import { runLoad } from '../common/http-load.ts';
 import {
-  alternate,
+  compareSides,
   atLeast,
   below,
   finish,
   loadAverage,
   machine,
-  medianFigures,
   options,
-  ratioOf,
   round2,
   type Figures,
   type WorkloadResult,
@@ -88,15 +86,12 @@ try {
   for (const url of [`${server.baseUrl}${wanggePath}`, `${raw.baseUrl}${rawPath}`])
     await runLoad({ url, connections: 10, amount: 500, headers: url.includes('/api/') ? headers : {} });
 
-  const measured = await alternate(
-    rounds,
-    () => measure('wangge'),
-    () => measure('raw'),
-    say,
-  );
-  const wangge = medianFigures(measured, 'wangge');
-  const rawFigures = medianFigures(measured, 'raw');
-  const ratio = ratioOf(wangge.requestsPerSecond, rawFigures.requestsPerSecond);
+  const {
+    rounds: measured,
+    wangge,
+    raw: rawFigures,
+    ratio,
+  } = await compareSides(rounds, measure, 'requestsPerSecond', say);
   const result: WorkloadResult = {
     id: 'W3',
     title: "a grid worker's queue through the API",

@@ -15,14 +15,12 @@
 import { rows, sql } from '../../apps/server/src/platform/db.ts';
 import { runLoad } from '../common/http-load.ts';
 import {
-  alternate,
+  compareSides,
   atLeast,
   finish,
   loadAverage,
   machine,
-  medianFigures,
   options,
-  ratioOf,
   round2,
   type Figures,
   type WorkloadResult,
@@ -126,15 +124,12 @@ try {
       requests: load.requests,
     };
   }
-  const measured = await alternate(
-    rounds,
-    () => measure('wangge'),
-    () => measure('raw'),
-    say,
-  );
-  const wangge = medianFigures(measured, 'wangge');
-  const rawFigures = medianFigures(measured, 'raw');
-  const ratio = ratioOf(wangge.requestsPerSecond, rawFigures.requestsPerSecond);
+  const {
+    rounds: measured,
+    wangge,
+    raw: rawFigures,
+    ratio,
+  } = await compareSides(rounds, measure, 'requestsPerSecond', say);
   const result: WorkloadResult = {
     id: 'W4',
     title: 'a transition through the API',

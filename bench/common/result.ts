@@ -175,3 +175,24 @@ export function finish(result: WorkloadResult, resultFile: string | undefined): 
   if (resultFile) fs.writeFileSync(resultFile, `${JSON.stringify(result, null, 2)}\n`);
   return result;
 }
+
+/**
+ * The usual comparison: `rounds` alternating rounds of `measure(side)`, each side's medians, and the ratio of one
+ * figure (Wangge ÷ raw).
+ */
+export async function compareSides(
+  rounds: number,
+  measure: (side: 'wangge' | 'raw') => Promise<Figures>,
+  ratioOfFigure: string,
+  say: (line: string) => void = () => {},
+): Promise<{ rounds: WorkloadResult['rounds']; wangge: Figures; raw: Figures; ratio: number | null }> {
+  const measured = await alternate(
+    rounds,
+    () => measure('wangge'),
+    () => measure('raw'),
+    say,
+  );
+  const wangge = medianFigures(measured, 'wangge');
+  const raw = medianFigures(measured, 'raw');
+  return { rounds: measured, wangge, raw, ratio: ratioOf(wangge[ratioOfFigure], raw[ratioOfFigure]) };
+}
